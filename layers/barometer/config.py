@@ -1,0 +1,175 @@
+"""Panels: the brands a barometer follows, loaded from YAML into typed models.
+
+A panel file that does not validate raises ConfigError with one line naming the file and
+the field, before anything is read from the API or written to the lake.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from barometer.errors import ConfigError
+
+HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+Normalisation = Literal["minmax", "zscore", "rank", "goalposts"]
+Aggregation = Literal["arithmetic", "geometric"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Account(_Strict):
+    network: Literal["x"] = "x"
+    handle: str
+
+    @field_validator("handle")
+    @classmethod
+    def _handle(cls, v: str) -> str:
+        v = v.removeprefix("@")
+        if not HANDLE_RE.match(v):
+            raise ValueError(f"bad handle {v!r} (1-15 letters, digits or _)")
+        return v
+
+
+class Brand(_Strict):
+    id: str
+    name: str = Field(min_length=1)
+    accounts: list[Account] = Field(min_length=1)
+    mention_query: str = Field(min_length=1, max_length=512)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not ID_RE.match(v):
+            raise ValueError(f"bad brand id {v!r} (lower-case letters, digits and -)")
+        return v
+
+
+class Scoring(_Strict):
+    window_days: int = Field(default=182, ge=7, le=730)
+    growth_reference: Literal["yoy", "previous"] = "yoy"
+    normalisation: Normalisation = "minmax"
+    aggregation: Aggregation = "arithmetic"
+    # Weights default to equal; missing keys weigh 1.
+    indicator_weights: dict[str, float] = Field(default_factory=dict)
+    attribute_weights: dict[str, float] = Field(default_factory=dict)
+    # Fixed bounds per indicator (on the transformed value) for `goalposts`.
+    goalposts: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    sensitivity_draws: int = Field(default=1000, ge=0, le=100_000)
+    seed: int = 20180430
+    min_coverage: float = Field(default=0.75, ge=0, le=1)
+
+
+class Collection(_Strict):
+    refresh_days: int = Field(default=7, ge=0, le=30)
+    max_post_reads: int = Field(default=20_000, ge=0)
+    max_user_reads: int = Field(default=20_000, ge=0)
+    lang: str | None = None
+
+
+class Demo(_Strict):
+    """How `barometer demo` replays this panel's world (the simulator)."""
+
+    run_date: date
+    seed: int = 2018
+
+
+class Panel(_Strict):
+    id: str
+    name: str
+    description: str = ""
+    language: Literal["fr", "en"] = "fr"
+    timezone: str = "Europe/Paris"
+    first_date: date | None = None
+    brands: list[Brand] = Field(min_length=1)
+    scoring: Scoring = Scoring()
+    collection: Collection = Collection()
+    demo: Demo | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not ID_RE.match(v):
+            raise ValueError(f"bad panel id {v!r} (lower-case letters, digits and -)")
+        return v
+
+    @model_validator(mode="after")
+    def _unique(self) -> Panel:
+        seen: set[str] = set()
+        handles: set[str] = set()
+        for i, b in enumerate(self.brands):
+            if b.id in seen:
+                raise ValueError(f"brands.{i}.id: duplicate brand id {b.id!r}")
+            seen.add(b.id)
+            for a in b.accounts:
+                if a.handle.lower() in handles:
+                    raise ValueError(f"brands.{i}.accounts: handle @{a.handle} is used twice")
+                handles.add(a.handle.lower())
+        return self
+
+    def brand(self, brand_id: str) -> Brand:
+        for b in self.brands:
+            if b.id == brand_id:
+                return b
+        raise ConfigError(f"panel {self.id}: no brand {brand_id!r}")
+
+
+def _one_line(path: Path | str, err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(root)"
+    msg = first["msg"].removeprefix("Value error, ")
+    if msg.startswith("brands.") and loc == "(root)":
+        loc, _, msg = msg.partition(": ")
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{path}: {loc}: {msg}{more}"
+
+
+def parse_panel(data: object, source: str = "<panel>") -> Panel:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: (root): expected a mapping of panel fields")
+    try:
+        return Panel.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(_one_line(source, e)) from None
+
+
+def load_panel(path: str | Path) -> Panel:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read panel file ({e.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{p}:{where}: not valid YAML") from None
+    return parse_panel(data, str(p))
+
+
+def panels_dir() -> Path:
+    """The repository's panels/ folder (also shipped inside the package data when bundled)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        cand = parent / "panels"
+        if cand.is_dir():
+            return cand
+    return here.parent / "data" / "panels"
+
+
+def resolve_panel(ref: str | Path) -> Panel:
+    """A panel by file path, or by id in panels/."""
+    p = Path(ref)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return load_panel(p)
+    return load_panel(panels_dir() / f"{ref}.yaml")

@@ -1,0 +1,191 @@
+"""The local pipeline: collect → score → publish in one process, on the embedded simulator or X.
+
+The stages are the production library functions; only their clients differ (a simulator on
+127.0.0.1 instead of api.twitter.com, a folder instead of S3).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from barometer.config import Panel
+from barometer.errors import ConfigError
+from barometer.lake.store import Lake
+from barometer.runs import STAGES, StageSummary
+
+SIM_TOKEN = "sim-token"
+# The scheduled run for date D starts at 06:00 Europe/Paris on D+1; the simulator's clock is
+# set to that moment so a replay sees exactly what a daily run would have seen.
+RUN_HOUR_UTC = 5
+
+Progress = Callable[[str], None]
+
+
+def run_clock(dt: date) -> datetime:
+    return datetime(dt.year, dt.month, dt.day, RUN_HOUR_UTC) + timedelta(days=1)
+
+
+def stderr_progress(msg: str) -> None:
+    end = "\r" if sys.stderr.isatty() and not msg.endswith("\n") else "\n"
+    sys.stderr.write(f"\x1b[2K{msg}{end}" if end == "\r" else f"{msg.rstrip()}\n")
+    sys.stderr.flush()
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class XSource:
+    """Where the collector reads X from: the embedded simulator (default) or the real API."""
+
+    token: str | None = None  # a real bearer token: collect from api.twitter.com
+    base_url: str | None = None  # an external simulator (`barometer sim serve`)
+    faults: str | None = None  # fault spec for the embedded simulator
+
+    @property
+    def simulated(self) -> bool:
+        return self.token is None or self.base_url is not None
+
+
+@dataclass
+class LocalRun:
+    panel: Panel
+    lake: Lake
+    site_dir: Path
+    source: XSource = field(default_factory=XSource)
+    progress: Progress = stderr_progress
+    summaries: list[StageSummary] = field(default_factory=list)
+
+    @contextmanager
+    def client(self, now: datetime) -> Iterator[tuple[object, Callable[[datetime], None]]]:
+        """A tweepy client and a clock setter (a no-op against the real API)."""
+        from barometer.collect.client import make_client
+
+        if not self.source.simulated or self.source.base_url:
+            token = self.source.token or SIM_TOKEN
+            yield make_client(token, base_url=self.source.base_url), lambda _now: None
+            return
+        from barometer.sim.faults import FaultPlan
+        from barometer.sim.server import SimServer
+        from barometer.sim.world import build_world
+
+        world = build_world(self.panel)
+        faults = FaultPlan.parse(self.source.faults) if self.source.faults else None
+        with SimServer(world, bearer_token=SIM_TOKEN, now=now, faults=faults) as srv:
+            yield make_client(SIM_TOKEN, base_url=srv.url), srv.set_now
+
+    def collect(self, client: object, dt: date, now: datetime, **opts: object) -> StageSummary:
+        from barometer.collect import CollectOptions, run_collect
+
+        options = CollectOptions(now=now, **opts)  # type: ignore[arg-type]
+        s = run_collect(self.panel, dt, self.lake, client, options)
+        return self._done(s)
+
+    def score(self, dt: date) -> StageSummary:
+        from barometer.score import run_score
+
+        return self._done(run_score(self.panel, dt, self.lake))
+
+    def publish(self, dt: date) -> StageSummary:
+        from barometer.publish import PublishOptions, SiteTarget, run_publish
+
+        target = SiteTarget.local(self.site_dir)
+        options = PublishOptions(simulated=self.source.simulated)
+        return self._done(run_publish(self.panel, dt, self.lake, target, options))
+
+    def _done(self, s: StageSummary) -> StageSummary:
+        self.summaries.append(s)
+        return s
+
+
+def run(local: LocalRun, dt: date, stages: list[str], *, mode: str = "daily",
+        since: date | None = None, deadline_s: float | None = None) -> list[StageSummary]:
+    """`barometer run`: the requested stages for one date."""
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise ConfigError(f"--stages: unknown stage {unknown[0]!r} (choose from {', '.join(STAGES)})")
+    out = []
+    if "collect" in stages:
+        now = run_clock(dt) if local.source.simulated else datetime.now(UTC).replace(tzinfo=None)
+        opts: dict[str, object] = {"mode": mode}
+        if since:
+            opts["since"] = since
+            opts["full_archive"] = True
+        if deadline_s:
+            opts["deadline"] = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=deadline_s)
+        with local.client(now) as (client, _):
+            local.progress(f"collect {local.panel.id} {dt}")
+            out.append(local.collect(client, dt, now, **opts))
+    if "score" in stages:
+        local.progress(f"score {local.panel.id} {dt}")
+        out.append(local.score(dt))
+    if "publish" in stages:
+        local.progress(f"publish {local.panel.id} {dt}")
+        out.append(local.publish(dt))
+    return out
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """The replay of a panel's schedule that `barometer demo` performs."""
+
+    run_date: date
+    reference: date  # end of the growth reference (one year earlier)
+    window_start: date
+    first_date: date
+    score_dates: tuple[date, ...]
+
+    @property
+    def daily_dates(self) -> list[date]:
+        n = (self.run_date - self.window_start).days + 1
+        return [self.window_start + timedelta(days=i) for i in range(n)]
+
+
+def demo_plan(panel: Panel) -> DemoPlan:
+    if panel.demo is None:
+        raise ConfigError(f"panel {panel.id}: no `demo` section (run_date) to replay")
+    d = panel.demo.run_date
+    ref = d.replace(year=d.year - 1)
+    start = d - timedelta(days=panel.scoring.window_days - 1)
+    first = panel.first_date or (ref - timedelta(days=panel.scoring.window_days))
+    # Weekly scores over the window give the site its history; the run date is the last.
+    weekly = tuple(sorted({d - timedelta(days=7 * k) for k in range((d - start).days // 7 + 1)}))
+    return DemoPlan(run_date=d, reference=ref, window_start=start, first_date=first, score_dates=weekly)
+
+
+def demo(local: LocalRun) -> DemoPlan:
+    """Replay the panel's schedule on the simulator: two backfills, daily runs, scores, publish.
+
+    1. a backfill at the reference date (its profile snapshot is the growth reference),
+    2. a backfill of the months between the reference and the window,
+    3. one daily run per day of the window (the production daily code path),
+    4. weekly scores over the window, then the site for the run date.
+    """
+    plan = demo_plan(local.panel)
+    t0 = time.perf_counter()
+    with local.client(run_clock(plan.reference)) as (client, set_now):
+        backfills = [(plan.reference, plan.first_date),
+                     (plan.window_start - timedelta(days=1), plan.reference + timedelta(days=1))]
+        for dt, since in backfills:
+            set_now(run_clock(dt))
+            local.progress(f"collect backfill {since} … {dt}")
+            local.collect(client, dt, run_clock(dt), mode="backfill", since=since, full_archive=True)
+        days = plan.daily_dates
+        for i, dt in enumerate(days, 1):
+            set_now(run_clock(dt))
+            local.progress(f"collect daily {dt} [{i}/{len(days)}]")
+            local.collect(client, dt, run_clock(dt), mode="daily")
+    for i, dt in enumerate(plan.score_dates, 1):
+        local.progress(f"score {dt} [{i}/{len(plan.score_dates)}]")
+        local.score(dt)
+    local.progress(f"publish {plan.run_date}")
+    local.publish(plan.run_date)
+    local.progress(f"done in {time.perf_counter() - t0:.1f} s\n")
+    return plan

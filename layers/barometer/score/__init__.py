@@ -1,0 +1,1 @@
+"""Scoring: the eight indicators, normalisation, aggregation, sensitivity and topics."""
