@@ -84,10 +84,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage itself stays in --help)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from barometer import __version__
 
-    p = argparse.ArgumentParser(prog="barometer", description="Opinion leadership barometer for brands on X.")
+    p = _Parser(prog="barometer", description="Opinion leadership barometer for brands on X.")
     p.add_argument("--version", action="version", version=f"barometer {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -1,5 +1,6 @@
 """Arrow schemas of the lake tables: the one source for the Parquet files and the Glue tables.
 
+Partition keys (`panel`, `dt`) are never file columns: readers get them from the path.
 Types are restricted to what Athena engine v3 reads: string, bigint, double, boolean, date,
 timestamp (UTC, naive, millisecond) and array<string>. Partition keys (`panel`, `dt`) live
 in the paths, not in the files.
@@ -129,8 +130,6 @@ TOPICS = _s(
 RUNS = _s(
     ("run_id", STR, "run id"),
     ("stage", STR, "collect, score or publish"),
-    ("panel", STR, "panel id"),
-    ("dt", pa.date32(), "run date"),
     ("started_at", TS, "UTC start"),
     ("finished_at", TS, "UTC end"),
     ("status", STR, "ok, partial, failed or skipped"),

@@ -1,0 +1,1 @@
+"""AWS CDK app of Opinion Barometer (one stack, one construct per concern)."""

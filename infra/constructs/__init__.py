@@ -1,0 +1,1 @@
+"""One construct per concern: lake, pipeline, site, monitoring."""

@@ -1,0 +1,259 @@
+"""The pipeline: dependency layer, the three stage functions, the state machine that chains
+them, the daily schedules (one per panel) and the X token secret."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from barometer.lake.schemas import SCHEMAS
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.common import log_group
+from infra.constructs.lake import RAW_PREFIX, Lake
+from infra.constructs.nag import acknowledge, arn_ref
+from infra.constructs.site import Site
+
+STAGES = ("collect", "score", "publish")
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+SERVICE_NAME = "opinion-barometer"
+# Errors worth retrying with backoff: Lambda throttling and transient service failures.
+RETRYABLE = [
+    "Lambda.TooManyRequestsException",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+]
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    memory_mb: int
+    timeout: Duration
+    # Lake prefixes the stage writes (it reads the whole lake).
+    writes: tuple[str, ...]
+
+
+SPECS: dict[str, StageSpec] = {
+    # collect: API pages to raw/, the collector's cursors, the collected tables
+    "collect": StageSpec(512, Duration.minutes(15), (
+        RAW_PREFIX, "state/", "accounts/", "posts/", "mentions/", "mention_counts/", "runs/")),
+    # score: indicators, scores and topics (pyarrow + the Monte Carlo sensitivity draws)
+    "score": StageSpec(3008, Duration.minutes(10), ("indicators/", "scores/", "topics/", "runs/")),
+    # publish: only its runs row in the lake; the site goes to the site bucket
+    "publish": StageSpec(1024, Duration.minutes(5), ("runs/",)),
+}
+assert all(p.rstrip("/") in SCHEMAS or p in (RAW_PREFIX, "state/") for s in SPECS.values() for p in s.writes)
+
+STATE_MACHINE_TIMEOUT = Duration.minutes(45)
+DEFAULT_INPUT = {"stages": list(STAGES), "results": {}}
+
+
+class Pipeline(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, lake: Lake, site: Site,
+                 alerts: sns.ITopic) -> None:
+        super().__init__(scope, id)
+        arch = lambda_.Architecture.ARM_64 if config.architecture == "arm64" else lambda_.Architecture.X86_64
+
+        # -- the X bearer token: the template holds no value; set it once after deploying
+        self.token_secret = secretsmanager.Secret(
+            self,
+            "XTokenSecret",
+            description="X API v2 bearer token of the collector (set with put-secret-value)",
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        acknowledge(self.token_secret, "AwsSolutions-SMG4",
+                    "An X API bearer token is issued in the X developer portal; there is no API to "
+                    "rotate it automatically. Rotate by hand with put-secret-value.")
+
+        # -- the dependency layer, built (and zipped) without Docker by layers/build_layer.py
+        self.layer = lambda_.LayerVersion(
+            self,
+            "DepsLayer",
+            code=lambda_.Code.from_asset(str(config.layer_zip)),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[arch],
+            description="barometer library + pinned runtime deps (pyarrow, numpy, tweepy, pydantic...)",
+            removal_policy=RemovalPolicy.RETAIN,  # old versions stay for rollbacks
+        )
+
+        # -- the three stage functions
+        env = {
+            "LAKE_URI": lake.uri,
+            "SITE_BUCKET": site.bucket.bucket_name,
+            "SITE_URL": site.url,
+            "DISTRIBUTION_ID": site.distribution.distribution_id,
+            "X_TOKEN_SECRET_ARN": self.token_secret.secret_arn,
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": "OpinionBarometer",
+            "LOG_LEVEL": "INFO",
+        }
+        self.functions: dict[str, lambda_.Function] = {}
+        for stage in STAGES:
+            spec = SPECS[stage]
+            code_dir = function_dir(config.functions_dir, stage)
+            fn = lambda_.Function(
+                self,
+                f"{stage.capitalize()}Function",
+                description=f"Opinion Barometer: {stage} stage",
+                runtime=RUNTIME,
+                architecture=arch,
+                handler="handler.handler",
+                code=lambda_.Code.from_asset(str(code_dir), exclude=["__pycache__", "*.pyc", "tests"]),
+                layers=[self.layer],
+                memory_size=spec.memory_mb,
+                timeout=spec.timeout,
+                environment=env,
+                tracing=lambda_.Tracing.ACTIVE,
+                log_group=log_group(self, f"{stage.capitalize()}Logs", config),
+                # Step Functions retries on its side; an async retry would run a stage twice.
+                retry_attempts=0,
+            )
+            lake.bucket.grant_read(fn)
+            for prefix in spec.writes:
+                lake.bucket.grant_put(fn, f"{prefix}*")
+                lake.bucket.grant_delete(fn, f"{prefix}*")
+            self.functions[stage] = fn
+            self._acknowledge_function(fn, lake, site, stage)
+        self.token_secret.grant_read(self.functions["collect"])
+        site.grant_publish(self.functions["publish"])
+
+        # -- the state machine: collect → score → publish, each stage optional
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            comment="Opinion Barometer run: {panel, date?, stages?, brands?} → collect → score → publish",
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition(alerts)),
+            timeout=STATE_MACHINE_TIMEOUT,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group(self, "StateMachineLogs", config),
+                                level=sfn.LogLevel.ALL, include_execution_data=True),
+        )
+        acknowledge(self.state_machine, "AwsSolutions-IAM5",
+                    "Step Functions' X-Ray and log-delivery permissions have no resource-level "
+                    "scoping; the Lambda invoke permissions are on the functions and their versions.",
+                    findings=("Resource::*",
+                              *(f"Resource::{arn_ref(self.functions[s])}:*" for s in STAGES)))
+
+        # -- the daily schedules, one per panel
+        self.schedule_role = iam.Role(
+            self,
+            "SchedulerRole",
+            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com", conditions={
+                "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}),
+            description="EventBridge Scheduler: start the Opinion Barometer state machine",
+        )
+        self.state_machine.grant_start_execution(self.schedule_role)
+        self.schedules: dict[str, scheduler.CfnSchedule] = {}
+        for panel in config.panels:
+            self.schedules[panel] = scheduler.CfnSchedule(
+                self,
+                f"Schedule-{panel}",
+                description=f"Daily Opinion Barometer run of panel {panel}",
+                schedule_expression=config.schedule,
+                schedule_expression_timezone=config.schedule_timezone,
+                flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+                state="ENABLED" if config.schedule_enabled else "DISABLED",
+                target=scheduler.CfnSchedule.TargetProperty(
+                    arn=self.state_machine.state_machine_arn,
+                    role_arn=self.schedule_role.role_arn,
+                    input=json.dumps({"panel": panel, "stages": list(STAGES)}),
+                    retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                        maximum_event_age_in_seconds=3600, maximum_retry_attempts=3),
+                ),
+            )
+
+    # ------------------------------------------------------------------------------------
+    def _acknowledge_function(self, fn: lambda_.Function, lake: Lake, site: Site, stage: str) -> None:
+        acknowledge(fn, "AwsSolutions-L1",
+                    "Python 3.12 on purpose: the layer's binary wheels (pyarrow, numpy, pydantic-core) "
+                    "are built and tested for cp312; the runtime moves with the layer, not alone.")
+        acknowledge(fn, "AwsSolutions-IAM4",
+                    "AWSLambdaBasicExecutionRole only allows writing the function's own logs.",
+                    findings=("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                              "AWSLambdaBasicExecutionRole",))
+        bucket = arn_ref(lake.bucket)
+        findings = ["Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
+                    "Action::s3:DeleteObject*", "Action::s3:Abort*", f"Resource::{bucket}/*",
+                    "Resource::*"]
+        findings += [f"Resource::{bucket}/{p}*" for p in SPECS[stage].writes]
+        if stage == "publish":
+            findings += [f"Resource::{arn_ref(site.bucket)}/*"]
+        acknowledge(fn, "AwsSolutions-IAM5",
+                    "Object-level S3 actions need the objects' wildcard (reads: the whole lake; "
+                    "writes: only the stage's own table prefixes); X-Ray's PutTraceSegments has no "
+                    "resource scoping.", findings=tuple(findings))
+
+    def _definition(self, alerts: sns.ITopic) -> sfn.IChainable:
+        valid = sfn.Choice(self, "Valid input?")
+        bad = sfn.Fail(self, "Bad input", error="BadInput",
+                       cause="The input needs a string `panel` (and optionally date, stages, brands)")
+        defaults = sfn.Pass(self, "Defaults", result=sfn.Result.from_object(DEFAULT_INPUT),
+                            result_path="$.defaults")
+        merge = sfn.Pass(self, "Merge defaults", parameters={
+            "args.$": "States.JsonMerge($.defaults, $$.Execution.Input, false)"}, output_path="$.args")
+        plan = sfn.Pass(self, "Plan stages", parameters={
+            f"{s}.$": f"States.ArrayContains($.stages, '{s}')" for s in STAGES}, result_path="$.plan")
+        notify = tasks.SnsPublish(
+            self, "Notify failure", topic=alerts, subject="Opinion Barometer run failed",
+            message=sfn.TaskInput.from_object({
+                "execution.$": "$$.Execution.Id", "state_machine.$": "$$.StateMachine.Id", "input.$": "$"}),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        failed = sfn.Fail(self, "Run failed", error="StageFailed",
+                          cause="A stage failed; see the execution history and the notification")
+        notify.add_catch(failed, errors=["States.ALL"], result_path="$.notify_error")
+        notify.next(failed)
+        done = sfn.Succeed(self, "Done")
+
+        has_panel = sfn.Condition.and_(sfn.Condition.is_present("$.panel"),
+                                       sfn.Condition.is_string("$.panel"))
+        valid.when(has_panel, defaults).otherwise(bad)
+        defaults.next(merge).next(plan)
+
+        following: sfn.IChainable = done
+        for stage in reversed(STAGES):
+            title = stage.capitalize()
+            run = tasks.LambdaInvoke(
+                self, f"{title}", lambda_function=self.functions[stage],
+                # The whole state: {panel, date?, stages, brands?} plus the earlier stages'
+                # results, which RunRequest.from_event ignores.
+                payload=sfn.TaskInput.from_json_path_at("$"),
+                payload_response_only=True,
+                retry_on_service_exceptions=False,
+                result_path=f"$.results.{stage}",
+            )
+            run.add_retry(errors=RETRYABLE, interval=Duration.seconds(5), max_attempts=5, backoff_rate=2.0,
+                          jitter_strategy=sfn.JitterType.FULL, max_delay=Duration.minutes(2))
+            run.add_catch(notify, errors=["States.ALL"], result_path="$.error")
+            pin = sfn.Pass(self, f"{title} date", input_path=f"$.results.{stage}.dt", result_path="$.date")
+            check = sfn.Choice(self, f"{title} ok?")
+            status = f"$.results.{stage}.status"
+            check.when(sfn.Condition.and_(sfn.Condition.is_present(status),
+                                          sfn.Condition.string_equals(status, "failed")), notify)
+            check.when(sfn.Condition.is_present(f"$.results.{stage}.dt"), pin)
+            check.otherwise(following)
+            pin.next(following)
+            run.next(check)
+            want = sfn.Choice(self, f"{title}?")
+            want.when(sfn.Condition.boolean_equals(f"$.plan.{stage}", True), run).otherwise(following)
+            following = want
+        plan.next(following)
+        return valid
+
+
+def function_dir(functions_dir: Path, stage: str) -> Path:
+    path = functions_dir / stage
+    if not (path / "handler.py").is_file():
+        raise FileNotFoundError(f"{path}/handler.py is missing: the {stage} function has no code")
+    return path

@@ -1,0 +1,79 @@
+"""`barometer sim serve`: the X API simulator as a standalone server.
+
+The main CLI calls `register(subparsers)` with the subparsers of `barometer sim`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, time, timedelta
+
+from barometer.config import resolve_panel
+from barometer.errors import ConfigError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "serve",
+        help="serve a simulated X API v2 until Ctrl-C",
+        description="Serve the simulated world of a panel as X API v2.",
+    )
+    p.add_argument("--port", type=int, default=8787, help="port to listen on (0: any free port)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--panel", default="pharma-fr", help="panel file or id (default: pharma-fr)")
+    p.add_argument(
+        "--now", help="simulated clock, ISO 8601 UTC (default: day after the demo run date, 05:00Z)"
+    )
+    p.add_argument("--seed", type=int, help="world seed (default: the panel's demo seed)")
+    p.add_argument("--token", default="sim-token", help="bearer token clients must send")
+    p.add_argument("--faults", default="", help="fault plan, e.g. '429@search_recent:2,cap,delete=3'")
+    p.set_defaults(func=serve)
+
+    from barometer.sim.generate import register_generate
+
+    register_generate(subparsers)
+
+
+def parse_now(value: str) -> datetime:
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--now: not an ISO 8601 date-time: {value!r}") from None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def serve(args: argparse.Namespace) -> int:
+    # Imported here so `barometer --help` stays fast (numpy and the world are heavy).
+    from barometer.sim.faults import FaultPlan
+    from barometer.sim.server import SimServer
+    from barometer.sim.world import build_world
+
+    panel = resolve_panel(args.panel)
+    plan = FaultPlan.parse(args.faults) if args.faults else None
+    # A panel with a demo keeps its whole (calibrated) world whatever `now` is: posts after
+    # `now` simply do not exist yet for the API.
+    now = parse_now(args.now) if args.now else None
+    if panel.demo is not None:
+        end = panel.demo.run_date
+        now = now or datetime.combine(end + timedelta(days=1), time(5), tzinfo=UTC)
+    else:
+        now = now or datetime.now(UTC)
+        end = (now - timedelta(days=1)).date()
+    print(f"building the simulated world of {panel.id}…", file=sys.stderr, flush=True)
+    world = build_world(panel, args.seed, end=end)
+    srv = SimServer(world, args.token, now=now, faults=plan, host=args.host, port=args.port)
+    try:
+        srv.start()
+    except OSError as e:
+        raise ConfigError(f"sim serve: cannot listen on {args.host}:{args.port} ({e.strerror})") from None
+    print(
+        f"X API simulator for {panel.id} at {srv.url} (now {now.isoformat()}, {len(world.posts)} posts); "
+        "Ctrl-C to stop",
+        flush=True,
+    )
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        srv.stop()
+    return 0

@@ -1,0 +1,294 @@
+"""Build the Lambda dependency layer without Docker.
+
+pip installs the pinned runtime dependencies (layers/requirements.txt) as binary wheels for
+the Lambda platform (manylinux, Python 3.12, arm64 by default) into build/layer/python, the
+`barometer` package and the panels are copied next to them, and the result is trimmed: tests,
+caches, type stubs, C/Cython sources and headers, pyarrow's Flight RPC and build-time copies
+of its libraries, and boto3/botocore (the Lambda runtime provides them).
+
+The pip step is cached: build/layer/.stamp holds a hash of the requirements, the target
+platform and this script's trim rules; when it matches, only the `barometer` package and the
+panels are refreshed (a fraction of a second). The build takes a lock, so concurrent test
+workers share one build.
+
+    python layers/build_layer.py [--arch arm64|x86_64] [--out build/layer] [--force] [--report]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIREMENTS = ROOT / "layers" / "requirements.txt"
+PACKAGE = ROOT / "layers" / "barometer"
+PANELS = ROOT / "panels"
+DEFAULT_OUT = ROOT / "build" / "layer"
+PYTHON_VERSION = "3.12"
+
+# Lambda's Python 3.12 runtime is Amazon Linux 2023 (glibc 2.34): manylinux2014 and
+# manylinux_2_28 wheels both run there (numpy and pyarrow only ship the latter for aarch64).
+PLATFORMS = {
+    "arm64": ["manylinux2014_aarch64", "manylinux_2_17_aarch64", "manylinux_2_28_aarch64"],
+    "x86_64": ["manylinux2014_x86_64", "manylinux_2_17_x86_64", "manylinux_2_28_x86_64"],
+}
+
+# Provided by the Lambda runtime: never shipped in the layer.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+# Directory names removed anywhere in the tree, and package-relative folders removed.
+TRIM_DIRS = ("__pycache__", "tests")
+TRIM_PATHS = ("pyarrow/include", "pyarrow/src", "numpy/_core/include", "numpy/_core/lib/pkgconfig")
+# File suffixes removed anywhere in the tree (stubs, C/C++/Cython sources, headers).
+TRIM_SUFFIXES = (".pyi", ".pyc", ".pyx", ".pxd", ".pxi", ".h", ".hpp", ".cc", ".cpp", ".c")
+# pyarrow pieces the barometer never loads: Arrow Flight (RPC), the C++ test module, the
+# HDFS/GCS/Azure/ORC bindings, and the link-time copies of libarrow_python* (the loader
+# only needs the SONAME file, e.g. libarrow_python.so.2600).
+PYARROW_TRIM_GLOBS = (
+    "libarrow_flight.so*",
+    "libarrow_python_flight.so*",
+    "_flight.*.so",
+    "flight.py",
+    "_pyarrow_cpp_tests.*.so",
+    "_hdfs.*.so",
+    "_gcsfs.*.so",
+    "_azurefs.*.so",
+    "_orc.*.so",
+    "_dataset_orc.*.so",
+    "orc.py",
+    "libarrow_python*.so",  # unversioned build-time symlink copies
+    "libarrow_python*.so.*.*.*",  # full-version copies (the SONAME file stays)
+    "benchmark.py",
+    "cffi.py",
+)
+# Shared objects removed above: nothing kept may still need them.
+REMOVED_SONAMES = (b"libarrow_flight.so", b"libarrow_python_flight.so")
+TRIM_VERSION = "4"  # bump when the rules above change: invalidates the cached build
+
+
+
+def strip_tool(arch: str) -> str | None:
+    """A `strip` that reads the target's ELF files: llvm-strip reads any, binutils' only its own."""
+    gnu = {"arm64": "aarch64-linux-gnu-strip", "x86_64": "x86_64-linux-gnu-strip"}[arch]
+    return shutil.which("llvm-strip") or shutil.which(gnu)
+
+
+def platform_args(arch: str) -> list[str]:
+    args: list[str] = []
+    for plat in PLATFORMS[arch]:
+        args += ["--platform", plat]
+    return args
+
+
+def deps_hash(arch: str) -> str:
+    h = hashlib.sha256()
+    h.update(REQUIREMENTS.read_bytes())
+    h.update(json.dumps([arch, PYTHON_VERSION, PLATFORMS[arch], TRIM_VERSION, RUNTIME_PROVIDED,
+                         TRIM_DIRS, TRIM_PATHS, TRIM_SUFFIXES, PYARROW_TRIM_GLOBS,
+                         bool(strip_tool(arch))]).encode())
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _pip_install(site: Path, arch: str) -> None:
+    cmd = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--no-compile", *platform_args(arch), "--only-binary=:all:",
+        "--python-version", PYTHON_VERSION, "--implementation", "cp",
+        "--target", str(site), "-r", str(REQUIREMENTS),
+    ]
+    subprocess.run(cmd, check=True)
+
+
+def _trim(site: Path) -> None:
+    for name in RUNTIME_PROVIDED:
+        shutil.rmtree(site / name, ignore_errors=True)
+        for dist in site.glob(f"{name}-*.dist-info"):
+            shutil.rmtree(dist)
+    for d in sorted(site.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if d.is_dir() and d.name in TRIM_DIRS and ".dist-info" not in str(d):
+            shutil.rmtree(d, ignore_errors=True)
+    for rel in TRIM_PATHS:
+        shutil.rmtree(site / rel, ignore_errors=True)
+    for f in list(site.rglob("*")):
+        if f.is_file() and f.suffix in TRIM_SUFFIXES:
+            f.unlink()
+    pa = site / "pyarrow"
+    for pattern in PYARROW_TRIM_GLOBS:
+        for f in pa.glob(pattern):
+            f.unlink()
+    _check_no_dangling(site)
+
+
+def _strip(site: Path, arch: str) -> None:
+    """Drop the static symbol tables of the shared objects (the dynamic ones stay): about -20 %."""
+    tool = strip_tool(arch)
+    if tool is None:
+        print("layer: no llvm-strip found, shared objects left unstripped", file=sys.stderr)
+        return
+    libs = sorted(str(f) for f in site.rglob("*.so*") if f.is_file() and not f.is_symlink())
+    for i in range(0, len(libs), 200):
+        subprocess.run([tool, "--strip-unneeded", *libs[i:i + 200]], check=True)
+
+
+def _check_no_dangling(site: Path) -> None:
+    """Fail the build when a kept shared object still names one that was trimmed."""
+    for f in site.rglob("*.so*"):
+        if not f.is_file():
+            continue
+        data = f.read_bytes()
+        for soname in REMOVED_SONAMES:
+            if soname in data:
+                raise SystemExit(f"layer trim: {f.relative_to(site)} still needs {soname.decode()}")
+
+
+def _copy_package(site: Path) -> None:
+    dest = site / "barometer"
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(PACKAGE, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests"))
+    # config.panels_dir() falls back to barometer/data/panels when there is no repo around.
+    panels = dest / "data" / "panels"
+    panels.mkdir(parents=True, exist_ok=True)
+    for p in sorted(PANELS.glob("*.yaml")):
+        shutil.copy2(p, panels / p.name)
+
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: same content, same zip, same asset hash
+
+
+def _zip_file(zf: zipfile.ZipFile, f: Path, arcname: str) -> None:
+    info = zipfile.ZipInfo(arcname, ZIP_EPOCH)
+    info.external_attr = (0o755 if os.access(f, os.X_OK) else 0o644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, f.read_bytes(), compresslevel=6)
+
+
+def _zip_tree(zf: zipfile.ZipFile, root: Path, arcroot: str) -> None:
+    for f in sorted(p for p in root.rglob("*") if p.is_file()):
+        _zip_file(zf, f, f"{arcroot}/{f.relative_to(root).as_posix()}")
+
+
+def _zip_deps(site: Path, deps_zip: Path) -> None:
+    """Everything but the barometer package, zipped once per dependency build."""
+    tmp = deps_zip.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        for child in sorted(site.iterdir()):
+            if child.name == "barometer":
+                continue
+            if child.is_dir():
+                _zip_tree(zf, child, f"python/{child.name}")
+            else:
+                _zip_file(zf, child, f"python/{child.name}")
+    tmp.replace(deps_zip)
+
+
+def _zip_layer(site: Path, deps_zip: Path, layer_zip: Path) -> None:
+    """The layer zip: the cached dependencies plus the current barometer package."""
+    tmp = layer_zip.with_suffix(".tmp")
+    shutil.copyfile(deps_zip, tmp)
+    with zipfile.ZipFile(tmp, "a") as zf:
+        _zip_tree(zf, site / "barometer", "python/barometer")
+    tmp.replace(layer_zip)
+
+
+def dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def zip_path(out: Path) -> Path:
+    """The layer's zip, next to its folder: build/layer → build/layer.zip (the CDK asset)."""
+    return out.parent / f"{out.name}.zip"
+
+
+def build(out: Path = DEFAULT_OUT, arch: str = "arm64", force: bool = False) -> Path:
+    """Build (or refresh) the layer folder and its zip; returns the folder (holding python/).
+
+    The zip is what the stack deploys: one file is fingerprinted and staged by the CDK in a
+    fraction of the time a 1,300-file folder takes.
+    """
+    if arch not in PLATFORMS:
+        raise SystemExit(f"unknown architecture {arch!r} (arm64 or x86_64)")
+    out = out.resolve()
+    stamp = out / ".stamp"
+    want = deps_hash(arch)
+    with _locked(out.parent / f".{out.name}.lock"):
+        site = out / "python"
+        deps_zip = out.parent / f"{out.name}-deps.zip"
+        fresh = stamp.exists() and stamp.read_text().strip() == want and deps_zip.exists()
+        if force or not fresh:
+            shutil.rmtree(out, ignore_errors=True)
+            site.mkdir(parents=True)
+            _pip_install(site, arch)
+            _trim(site)
+            _strip(site, arch)
+            _zip_deps(site, deps_zip)
+            stamp.write_text(want + "\n")
+        _copy_package(site)
+        _zip_layer(site, deps_zip, zip_path(out))
+    return out
+
+
+def largest_function(functions: Path = ROOT / "functions") -> tuple[str, int]:
+    sizes = {d.name: dir_size(d) for d in functions.iterdir() if d.is_dir()} if functions.is_dir() else {}
+    if not sizes:
+        return ("", 0)
+    name = max(sizes, key=lambda k: sizes[k])
+    return name, sizes[name]
+
+
+def report(out: Path = DEFAULT_OUT) -> dict[str, object]:
+    layer = dir_size(out / "python")
+    fname, fsize = largest_function()
+    return {
+        "layer_unzipped_mb": round(layer / 2**20, 1),
+        "layer_zipped_mb": round(zip_path(out).stat().st_size / 2**20, 1),
+        "largest_function": fname,
+        "largest_function_unzipped_kb": round(fsize / 1024, 1),
+        "total_unzipped_mb": round((layer + fsize) / 2**20, 1),
+        "lambda_limit_mb": 250,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--arch", default=os.environ.get("BAROMETER_ARCH", "arm64"), choices=sorted(PLATFORMS))
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--force", action="store_true", help="rebuild even when the stamp matches")
+    ap.add_argument("--report", action="store_true", help="print the unzipped sizes as JSON")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    try:
+        out = build(args.out, args.arch, args.force)
+    except subprocess.CalledProcessError as e:
+        print(f"layer build failed: pip exited with {e.returncode}", file=sys.stderr)
+        return 1
+    took = time.perf_counter() - t0
+    if args.report:
+        print(json.dumps({**report(out), "build_seconds": round(took, 1)}))
+    else:
+        print(f"layer ready in {out} ({dir_size(out / 'python') / 2**20:.1f} MB unzipped, {took:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
