@@ -33,6 +33,9 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     done = root / "done.json"
     with FileLock(str(root) + ".lock"):
         if not done.exists():
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)  # a half-built lake from an interrupted run
             from barometer.config import resolve_panel
             from barometer.lake.store import Lake
             from barometer.pipeline import LocalRun, XSource, demo, quiet

@@ -23,6 +23,8 @@ SIM_TOKEN = "sim-token"
 # The scheduled run for date D starts at 06:00 Europe/Paris on D+1; the simulator's clock is
 # set to that moment so a replay sees exactly what a daily run would have seen.
 RUN_HOUR_UTC = 5
+# A backfill reads months at once: its read budget is its own, not the daily one.
+BACKFILL_BUDGET = 1_000_000
 
 Progress = Callable[[str], None]
 
@@ -62,6 +64,7 @@ class LocalRun:
     source: XSource = field(default_factory=XSource)
     progress: Progress = stderr_progress
     summaries: list[StageSummary] = field(default_factory=list)
+    embedded: bool = False  # collecting from the in-process simulator
 
     @contextmanager
     def client(self, now: datetime) -> Iterator[tuple[object, Callable[[datetime], None]]]:
@@ -78,12 +81,18 @@ class LocalRun:
 
         world = build_world(self.panel)
         faults = FaultPlan.parse(self.source.faults) if self.source.faults else None
-        with SimServer(world, bearer_token=SIM_TOKEN, now=now, faults=faults) as srv:
+        # The embedded simulator skips full-archive search's 1 request/s pacing (and the
+        # collector with it): a replay of months must take seconds. Other limits stay.
+        self.embedded = True
+        with SimServer(world, bearer_token=SIM_TOKEN, now=now, faults=faults,
+                       search_all_per_second=False) as srv:
             yield make_client(SIM_TOKEN, base_url=srv.url), srv.set_now
 
     def collect(self, client: object, dt: date, now: datetime, **opts: object) -> StageSummary:
         from barometer.collect import CollectOptions, run_collect
 
+        if self.embedded:
+            opts.setdefault("search_all_interval", 0.0)
         options = CollectOptions(now=now, **opts)  # type: ignore[arg-type]
         s = run_collect(self.panel, dt, self.lake, client, options)
         return self._done(s)
@@ -176,7 +185,8 @@ def demo(local: LocalRun) -> DemoPlan:
         for dt, since in backfills:
             set_now(run_clock(dt))
             local.progress(f"collect backfill {since} … {dt}")
-            local.collect(client, dt, run_clock(dt), mode="backfill", since=since, full_archive=True)
+            local.collect(client, dt, run_clock(dt), mode="backfill", since=since, full_archive=True,
+                          max_post_reads=BACKFILL_BUDGET, max_user_reads=BACKFILL_BUDGET)
         days = plan.daily_dates
         for i, dt in enumerate(days, 1):
             set_now(run_clock(dt))

@@ -1,1 +1,176 @@
-"""Scoring: the eight indicators, normalisation, aggregation, sensitivity and topics."""
+"""Scoring: the eight indicators, normalisation, aggregation, sensitivity and topics.
+
+`run_score(panel, dt, lake)` is the stage: it reads the window's rows from the lake, computes
+the indicators, scores, rank bands and topic shares, writes the `indicators`, `scores` and
+`topics` partitions of (panel, dt) and records the run.
+
+Determinism: two runs on the same lake write byte-identical `indicators` and `scores` files.
+Rows are sorted, floats come from the same vectorised code in the same order, the Monte Carlo
+is seeded, and `computed_at` is not the wall clock but the end of the run date (D+1 00:00
+UTC, the moment the data is complete) unless the caller passes one. The wall-clock start and
+end of the run are in the `runs` table instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+import pyarrow as pa
+
+from barometer.config import Panel, Scoring
+from barometer.errors import BarometerError
+from barometer.lake.schemas import INDICATORS as INDICATORS_SCHEMA
+from barometer.lake.schemas import SCORES as SCORES_SCHEMA
+from barometer.lake.store import Lake
+from barometer.runs import StageSummary, record_run
+from barometer.score.definitions import ATTRIBUTE_IDS, INDICATOR_IDS, INDICATORS
+from barometer.score.indicators import Values, Window, WindowData, compute_values, load_window
+from barometer.score.scoring import ScoreResult, score_matrix, score_values, value_matrix
+from barometer.score.sensitivity import Sensitivity
+
+# Aliased: the name `sensitivity` must stay the submodule (barometer.score.sensitivity).
+from barometer.score.sensitivity import sensitivity as rank_bands
+from barometer.score.topics_share import topic_rows
+
+__all__ = [
+    "ScoreResult",
+    "ScoreRun",
+    "Sensitivity",
+    "Values",
+    "Window",
+    "compute",
+    "indicators_table",
+    "previous_ranks",
+    "rank_bands",
+    "run_score",
+    "score_values",
+    "scores_table",
+]
+
+
+@dataclass
+class ScoreRun:
+    """Everything one scoring of (panel, dt) computed, before it is written."""
+
+    panel: Panel
+    dt: date
+    window: Window
+    values: Values
+    result: ScoreResult
+    bands: Sensitivity
+    topics: pa.Table
+    details: dict[str, object] = field(default_factory=dict)
+
+
+def compute(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) -> ScoreRun:
+    """Indicators, scores, rank bands and topic shares of (panel, dt); writes nothing."""
+    scoring = scoring or panel.scoring
+    data: WindowData = load_window(panel, dt, lake, scoring)
+    w = data.window
+    if not (data.accounts.num_rows or data.posts.num_rows or data.mentions.num_rows):
+        raise BarometerError(
+            f"score: no data for panel {panel.id} between {w.start} and {w.end} in the lake "
+            f"{lake.uri} (run collect for {dt} first)")
+    values, details = compute_values(data)
+    brand_ids, mat = value_matrix(values)
+    result = score_matrix(brand_ids, mat, scoring)
+    bands = rank_bands(result, scoring)
+    topics = topic_rows(data, lake)
+    return ScoreRun(panel, dt, w, values, result, bands, topics, details)
+
+
+def indicators_table(run: ScoreRun) -> pa.Table:
+    """The `indicators` rows: brand × indicator, brands by id, indicators in definition order."""
+    r, w = run.result, run.window
+    n, k = len(r.brand_ids), len(INDICATOR_IDS)
+
+    def col(m: np.ndarray) -> pa.Array:
+        flat = m.reshape(-1)
+        return pa.array(flat, pa.float64(), mask=np.isnan(flat))
+
+    missing = np.isnan(r.values)
+    return pa.table({
+        "brand_id": pa.array(np.repeat(np.array(r.brand_ids, dtype=object), k), pa.string()),
+        "indicator": pa.array(list(INDICATOR_IDS) * n, pa.string()),
+        "attribute": pa.array([i.attribute for i in INDICATORS] * n, pa.string()),
+        "value": col(r.values),
+        "transformed": col(r.transformed),
+        "score": col(r.scores),
+        "weight": col(r.weights),
+        "contribution": col(r.contributions),
+        "missing": pa.array(missing.reshape(-1), pa.bool_()),
+        "window_start": pa.array([w.start] * (n * k), pa.date32()),
+        "window_end": pa.array([w.end] * (n * k), pa.date32()),
+    }, schema=INDICATORS_SCHEMA)
+
+
+def scores_table(run: ScoreRun, rank_prev: dict[str, int] | None = None,
+                 computed_at: datetime | None = None) -> pa.Table:
+    """The `scores` rows, in rank order."""
+    r, w = run.result, run.window
+    at = computed_at or datetime.combine(run.dt + timedelta(days=1), time())
+    order = r.order()
+    prev = rank_prev or {}
+
+    def fcol(v: np.ndarray) -> pa.Array:
+        return pa.array(v[order], pa.float64(), mask=np.isnan(v[order]))
+
+    names = {b.id: b.name for b in run.panel.brands}
+    ids = [r.brand_ids[i] for i in order]
+    return pa.table({
+        "brand_id": pa.array(ids, pa.string()),
+        "brand_name": pa.array([names.get(b, b) for b in ids], pa.string()),
+        "leadership": fcol(r.leadership),
+        **{a: fcol(r.attributes[:, j]) for j, a in enumerate(ATTRIBUTE_IDS)},
+        "rank": pa.array(r.rank[order], pa.int64()),
+        "rank_low": pa.array(run.bands.rank_low[order], pa.int64()),
+        "rank_high": pa.array(run.bands.rank_high[order], pa.int64()),
+        "rank_prev": pa.array([prev.get(b) for b in ids], pa.int64()),
+        "coverage": pa.array(r.coverage[order], pa.float64()),
+        "window_start": pa.array([w.start] * len(ids), pa.date32()),
+        "window_end": pa.array([w.end] * len(ids), pa.date32()),
+        "computed_at": pa.array([at] * len(ids), pa.timestamp("ms")),
+    }, schema=SCORES_SCHEMA)
+
+
+def previous_ranks(panel: Panel, dt: date, lake: Lake) -> dict[str, int]:
+    """Ranks of the latest scores partition before `dt` (empty when there is none)."""
+    before = [d for d in lake.partitions("scores", panel.id) if d < dt]
+    if not before:
+        return {}
+    t = lake.read("scores", panel.id, before[-1], before[-1], columns=["brand_id", "rank"])
+    return {b: int(k) for b, k in zip(t["brand_id"].to_pylist(), t["rank"].to_pylist(), strict=True)
+            if b is not None and k is not None}
+
+
+def run_score(panel: Panel, dt: date, lake: Lake, computed_at: datetime | None = None,
+              run_id: str | None = None) -> StageSummary:
+    """The score stage for (panel, dt): write indicators, scores and topics; record the run."""
+    summary = StageSummary.start("score", panel.id, dt, run_id=run_id)
+    try:
+        run = compute(panel, dt, lake)
+    except BarometerError as e:
+        summary.errors.append(str(e))
+        record_run(lake, summary.finish("failed"))
+        raise
+    lake.write_partition("indicators", panel.id, dt, indicators_table(run))
+    prev = previous_ranks(panel, dt, lake)
+    lake.write_partition("scores", panel.id, dt, scores_table(run, prev, computed_at))
+    lake.write_partition("topics", panel.id, dt, run.topics)
+
+    r = run.result
+    low = [b for b, c in zip(r.brand_ids, r.coverage, strict=True) if c < panel.scoring.min_coverage]
+    summary.brands_ok = len(r.brand_ids) - len(low)
+    summary.brands_failed = len(low)
+    summary.errors.extend(
+        f"{b}: coverage {r.coverage[r.index(b)]:.2f} below {panel.scoring.min_coverage:.2f} "
+        f"(missing: {', '.join(i for i, v in run.values[b].items() if v is None)})" for b in low)
+    leader = r.brand_ids[int(r.order()[0])] if r.brand_ids else None
+    summary.details.update({
+        "window_start": run.window.start.isoformat(), "window_end": run.window.end.isoformat(),
+        "leader": leader, "topics_rows": run.topics.num_rows, **run.details,
+    })
+    record_run(lake, summary.finish("partial" if low else "ok"))
+    return summary

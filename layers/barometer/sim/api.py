@@ -325,7 +325,13 @@ class XApi:
 
     # -- configuration -----------------------------------------------------------------------
     def set_now(self, now: datetime) -> None:
-        self.now_ms = to_ms(now)
+        new = to_ms(now)
+        if abs(new - self.now_ms) >= WINDOW_S * 1000:
+            # A replay jumps the simulated clock by days between runs: in the world it replays,
+            # every 15-minute rate-limit window has long reset, so start fresh ones.
+            with self._lock:
+                self._windows.clear()
+        self.now_ms = new
 
     def set_faults(self, plan: FaultPlan | None) -> None:
         plan = plan or FaultPlan()

@@ -25,6 +25,9 @@ from barometer.sim.world import World
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; with Nagle on, the body waits for the client's
+    # delayed ACK (~40 ms a request). TCP_NODELAY makes a keep-alive request take ~1 ms.
+    disable_nagle_algorithm = True
     server_version = "tsa_b"  # what X's edge answers in `server`
     sys_version = ""
     api: XApi  # set on the per-server subclass

@@ -1,0 +1,206 @@
+"""Collect stage cost: requests and billed reads against the minimum the data requires.
+
+A synthetic panel of 100 brands (`build_panel`) is fed to the simulator (`build_world` +
+`SimServer`, a real HTTP server) and collected with `run_collect` through tweepy: a 30-day
+backfill (full-archive endpoints) then one daily run. Every page the collector read is in the
+raw archive; from what those pages returned, the minimum is computed per endpoint:
+
+- profiles: ceil(handles / 100) requests, one user read per handle;
+- timelines: per brand max(1, ceil(new posts / 100)) requests, one post read per new post;
+- refresh lookups: ceil(refreshed posts / 100) requests, one read per refreshed post;
+- mention search: per brand max(1, ceil(mentions / page size)) requests (100 recent, 500 full
+  archive), one post read per
+  mention, one user read per distinct author of the brand's mentions;
+- counts: per brand ceil(days / 31) requests (31 daily buckets a page), nothing billed.
+
+Ratio = actual / minimum (target 1.00). Also: the daily cost of the 7-brand pharma panel on
+its calibrated world (a 7-day backfill first, so the daily run has its cursors).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from _common import args_parser, emit, measure
+
+SCALES = {"full": {"brands": 100, "backfill_days": 30}, "tiny": {"brands": 5, "backfill_days": 3}}
+END = date(2025, 6, 30)
+TOKEN = "sim-token"
+
+
+def clock(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, 5) + timedelta(days=1)
+
+
+def pages(lake: Any, panel: str, dt: date) -> list[dict[str, Any]]:
+    out = []
+    for key in lake.list_keys(f"raw/panel={panel}/dt={dt.isoformat()}"):
+        if not key.endswith(".gz"):
+            continue
+        rec = lake.get_json_gz(key)
+        if isinstance(rec, dict) and "endpoint" in rec:
+            out.append(rec)
+    return out
+
+
+def minimum(recs: list[dict[str, Any]], days: int) -> dict[str, dict[str, int]]:
+    """Actual and minimum (requests, post reads, user reads) per endpoint family."""
+    from barometer.collect.parse import (
+        COUNT_ENDPOINTS,
+        LOOKUP,
+        SEARCH_ENDPOINTS,
+        TIMELINE,
+        USER_ENDPOINTS,
+        billed,
+    )
+
+    act: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    handles: set[str] = set()
+    timeline: dict[str, set[str]] = defaultdict(set)
+    lookup: set[str] = set()
+    search: dict[str, set[str]] = defaultdict(set)
+    authors: dict[str, set[str]] = defaultdict(set)
+    counts_brands: set[str] = set()
+    page_size: dict[str, int] = defaultdict(lambda: 100)
+    for r in recs:
+        if r["endpoint"] == "run":  # the run's own record, not a request
+            continue
+        ep, body, ctx = r["endpoint"], r.get("body") or {}, r.get("context") or {}
+        fam = ("profiles" if ep in USER_ENDPOINTS else "timeline" if ep == TIMELINE else
+               "refresh" if ep == LOOKUP else "search" if ep in SEARCH_ENDPOINTS else
+               "counts" if ep in COUNT_ENDPOINTS else ep)
+        p, u = billed(ep, body) if isinstance(body, dict) else (0, 0)
+        a = act[fam]
+        a[0] += 1
+        a[1] += p
+        a[2] += u
+        data = body.get("data") if isinstance(body, dict) else None
+        items = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
+        brand = str(ctx.get("brand") or ctx.get("brand_id") or "")
+        if fam == "profiles":
+            handles.update(str(d.get("username", "")).lower() for d in items)
+        elif fam == "timeline":
+            timeline[brand].update(str(d.get("id")) for d in items)
+        elif fam == "refresh":
+            lookup.update(str(d.get("id")) for d in items)
+        elif fam == "search":
+            asked = int((r.get("params") or {}).get("max_results") or 100)
+            page_size["search"] = max(page_size["search"], asked)
+            search[brand].update(str(d.get("id")) for d in items)
+            authors[brand].update(str(d.get("author_id")) for d in items)
+        elif fam == "counts":
+            counts_brands.add(brand)
+    brands = set(timeline) | set(search) | counts_brands
+    mins = {
+        "profiles": [math.ceil(len(handles) / 100), 0, len(handles)],
+        "timeline": [sum(max(1, math.ceil(len(timeline.get(b, ())) / 100)) for b in brands),
+                     sum(len(v) for v in timeline.values()), 0],
+        "refresh": [math.ceil(len(lookup) / 100), len(lookup), 0],
+        "search": [sum(max(1, math.ceil(len(search.get(b, ())) / page_size["search"])) for b in brands),
+                   sum(len(v) for v in search.values()), sum(len(v) for v in authors.values())],
+        "counts": [len(counts_brands) * math.ceil(days / 31), 0, 0],
+    }
+    out: dict[str, dict[str, int]] = {}
+    for fam in sorted(set(act) | set(mins)):
+        a, m = act.get(fam, [0, 0, 0]), mins.get(fam, [0, 0, 0])
+        out[fam] = {"requests": a[0], "posts": a[1], "users": a[2],
+                    "min_requests": m[0], "min_posts": m[1], "min_users": m[2]}
+    return out
+
+
+def totals(per: dict[str, dict[str, int]]) -> dict[str, int]:
+    keys = ("requests", "posts", "users", "min_requests", "min_posts", "min_users")
+    return {k: sum(v[k] for v in per.values()) for k in keys}
+
+
+def ratio(a: int, m: int) -> float | None:
+    return round(a / m, 3) if m else (1.0 if a == 0 else None)
+
+
+def run(panel: Any, lake: Any, backfill_days: int, end: date, seed: int,
+        budget: dict[str, int] | None = None) -> dict[str, Any]:
+    """A backfill then a daily run; `budget` overrides the panel's read caps."""
+    budget = budget or {}
+    from barometer.collect import CollectOptions, run_collect
+    from barometer.collect.client import make_client
+    from barometer.sim.server import SimServer
+    from barometer.sim.world import build_world
+
+    t0 = time.perf_counter()
+    world = build_world(panel, seed=seed, end=end)
+    world_s = time.perf_counter() - t0
+    d_back, d_daily = end - timedelta(days=1), end
+    out: dict[str, Any] = {"world_s": round(world_s, 1)}
+    with SimServer(world, bearer_token=TOKEN, now=clock(d_back)) as srv:
+        client = make_client(TOKEN, base_url=srv.url)
+        t1 = time.perf_counter()
+        back = run_collect(panel, d_back, lake, client, CollectOptions(
+            mode="backfill", since=d_back - timedelta(days=backfill_days - 1), full_archive=True,
+            now=clock(d_back), **budget))
+        out["backfill"] = {"summary": back, "s": time.perf_counter() - t1,
+                           "per": minimum(pages(lake, panel.id, d_back), backfill_days)}
+        srv.set_now(clock(d_daily))
+        t2 = time.perf_counter()
+        daily = run_collect(panel, d_daily, lake, client,
+                            CollectOptions(mode="daily", now=clock(d_daily), **budget))
+        out["daily"] = {"summary": daily, "s": time.perf_counter() - t2,
+                        "per": minimum(pages(lake, panel.id, d_daily), 1)}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = args_parser(__doc__).parse_args(argv)
+    scale = SCALES[args.scale]
+    import shutil
+
+    from barometer.config import resolve_panel
+    from barometer.lake.store import Lake
+    from barometer.sim.generate import build_panel
+
+    root = Path(args.work) / f"collect-{args.scale}"
+    shutil.rmtree(root, ignore_errors=True)
+    panel = build_panel(scale["brands"], "collect-bench", window_days=30,
+                        first_date=END - timedelta(days=scale["backfill_days"] + 40))
+    res: dict[str, Any] = {}
+    # The 100-brand world needs more reads than a panel's default cap (20,000): lift the caps, so
+    # the runs complete and the ratio measures the collector, not the budget.
+    r = run(panel, Lake(str(root / "synth")), scale["backfill_days"], END, seed=11,
+            budget={"max_post_reads": 10_000_000, "max_user_reads": 10_000_000})
+    status_ok = True
+    for mode in ("daily", "backfill"):
+        s, per = r[mode]["summary"], r[mode]["per"]
+        t = totals(per)
+        status_ok &= s.status == "ok"
+        res[f"{mode}_status"] = measure(s.status, "")
+        res[f"{mode}_requests"] = measure(s.api_requests, "requests", note=f"minimum {t['min_requests']}")
+        res[f"{mode}_post_reads"] = measure(s.posts_read, "posts", note=f"minimum {t['min_posts']}")
+        res[f"{mode}_user_reads"] = measure(s.users_read, "users", note=f"minimum {t['min_users']}")
+        for k, a, m in (("requests", t["requests"], t["min_requests"]),
+                        ("post_reads", t["posts"], t["min_posts"]),
+                        ("user_reads", t["users"], t["min_users"])):
+            col = {"requests": "requests", "post_reads": "posts", "user_reads": "users"}[k]
+            worst = [f"{f} {v[col]}/{v['min_' + col]}" for f, v in per.items() if v[col] != v["min_" + col]]
+            res[f"{mode}_{k}_ratio"] = measure(ratio(a, m), "×", 1.0,
+                                               note=f"above minimum: {', '.join(worst)}" if worst else None)
+        res[f"{mode}_cost_usd"] = measure(round(s.cost_usd, 3), "USD")
+        res[f"{mode}_wall_s"] = measure(round(r[mode]["s"], 1), "s")
+    # The pharma panel's daily cost, on its calibrated world.
+    pharma = resolve_panel("pharma-fr")
+    d = pharma.demo.run_date if pharma.demo else END
+    pr = run(pharma, Lake(str(root / "pharma")), 7, d, seed=pharma.demo.seed if pharma.demo else 2018)
+    ps = pr["daily"]["summary"]
+    res["pharma_daily_cost_usd"] = measure(round(ps.cost_usd, 3), "USD", 0.5,
+                                           note=f"{ps.api_requests} requests, {ps.posts_read} post reads, "
+                                                f"{ps.users_read} user reads")
+    emit(res, args.json_out)
+    return 0 if status_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

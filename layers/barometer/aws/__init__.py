@@ -1,0 +1,10 @@
+"""The AWS edge of the barometer: typed settings and events, the on-demand trigger.
+
+Nothing here imports Powertools (only the Lambda handlers in functions/ do) and nothing reads
+`os.environ`: handlers pass the environment in once, at cold start, to `Settings.from_env`.
+"""
+
+from barometer.aws.events import RunRequest
+from barometer.aws.settings import Settings
+
+__all__ = ["RunRequest", "Settings"]

@@ -1,0 +1,118 @@
+"""What the three handlers share, with no Powertools and no `os.environ`: the panel, the
+deadline, the X token's shape and the metrics a stage summary yields."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+
+import yaml
+
+from barometer.config import Panel, parse_panel, resolve_panel
+from barometer.errors import BarometerError, ConfigError
+from barometer.lake.store import Lake
+from barometer.runs import Stage, StageSummary
+
+PANELS_PREFIX = "panels"
+METRICS_NAMESPACE = "OpinionBarometer"
+SIM_TOKEN = "sim-token"  # the X simulator's token (SIMULATED=true with no secret)
+
+
+class StageError(BarometerError):
+    """A handler that cannot run its stage (missing setting): the state machine's catch sees it.
+
+    A stage that ran and failed is not an exception: its summary says `status: failed` (its
+    `runs` row is written) and the state machine's "<Stage> ok?" choice stops the run."""
+
+
+class LambdaContextLike(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+def load_panel(lake: Lake, panel_id: str) -> Panel:
+    """The panel `panels/<id>.yaml` from the data bucket (deployed by the stack), else the
+    packaged panels/ folder."""
+    key = f"{PANELS_PREFIX}/{panel_id}.yaml"
+    if lake.exists(lake.path(key)):
+        source = f"{lake.uri}/{key}"
+        try:
+            data = yaml.safe_load(lake.get_bytes(key).decode("utf-8"))
+        except yaml.YAMLError:
+            raise ConfigError(f"{source}: not valid YAML") from None
+        panel = parse_panel(data, source)
+    else:
+        panel = resolve_panel(panel_id)
+    if panel.id != panel_id:
+        raise ConfigError(f"panel {panel_id!r}: its file declares id {panel.id!r}")
+    return panel
+
+
+def deadline(context: LambdaContextLike | None, margin_seconds: float,
+             now: datetime | None = None, default_seconds: float = 900) -> datetime:
+    """UTC (naive, like the lake's timestamps) time by which a stage must have returned."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else default_seconds
+    return now + timedelta(seconds=max(0.0, remaining - margin_seconds))
+
+
+def bearer_token(secret_value: str | bytes | dict[str, object]) -> str:
+    """The X bearer token from the secret's value: the token itself, or JSON holding it
+    under `bearer_token` (or `token`)."""
+    value: object = secret_value
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                raise ConfigError("X token secret: not valid JSON") from None
+        else:
+            value = text
+    if isinstance(value, dict):
+        value = value.get("bearer_token") or value.get("token")
+    if not isinstance(value, str) or not value:
+        raise ConfigError("X token secret: empty (set it with `aws secretsmanager put-secret-value`)")
+    return value
+
+
+def metrics(summary: StageSummary) -> dict[str, float]:
+    """CloudWatch metrics (namespace OpinionBarometer) for a stage's summary."""
+    if summary.stage == "collect":
+        return {
+            "BrandsCollected": summary.brands_ok,
+            "PostReads": summary.posts_read,
+            "UserReads": summary.users_read,
+            "ApiRequests": summary.api_requests,
+        }
+    if summary.stage == "score":
+        return {"BrandsScored": summary.brands_ok}
+    pages = summary.details.get("pages", 0)  # absent when the quality gate skipped publishing
+    return {"PagesPublished": pages if isinstance(pages, int | float) else 0}
+
+
+def result(summary: StageSummary, extra: dict[str, object] | None = None) -> dict[str, object]:
+    """The handler's return value: the summary, JSON-ready. The state machine keeps it under
+    `$.results.<stage>`, checks its `status` and pins the next stages' date to its `dt`."""
+    out = summary.model_dump(mode="json")
+    out["cost_usd"] = summary.cost_usd
+    if extra:
+        out.update(extra)
+    return out
+
+
+def log_fields(summary: StageSummary) -> dict[str, object]:
+    """What a handler logs about a finished stage (no token, no texts)."""
+    return {
+        "run_id": summary.run_id, "status": summary.status, "brands_ok": summary.brands_ok,
+        "brands_failed": summary.brands_failed, "api_requests": summary.api_requests,
+        "posts_read": summary.posts_read, "users_read": summary.users_read,
+        "cost_usd": summary.cost_usd, "errors": summary.errors[:10],
+    }
+
+
+def skipped(stage: Stage, panel: str, dt: date) -> dict[str, object]:
+    """What a handler returns when the request does not include its stage (nothing written)."""
+    return result(StageSummary.start(stage, panel, dt).finish("skipped"))

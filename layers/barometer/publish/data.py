@@ -1,0 +1,238 @@
+"""What the site shows, read from the lake in a few vectorised reads; and the quality gate.
+
+Quality gate: a run date is *publishable* when its `scores` partition exists, is not empty, and
+the **mean** of `scores.coverage` over the panel's brands (null counts as 0) reaches
+`panel.scoring.min_coverage`. The mean is the run's share of (brand, indicator) cells that have
+data: one brand with a gap lowers it without vetoing the whole panel (the minimum would).
+The history (charts, archive, downloads) only holds publishable dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from barometer.config import Panel
+from barometer.lake.store import Lake
+from barometer.score.definitions import INDICATOR_IDS
+
+COVERAGE_AGGREGATE = "mean"
+TOP_POSTS = 5
+
+
+@dataclass(frozen=True)
+class Gate:
+    ok: bool
+    reason: str = ""
+    coverage: float | None = None
+    brands: int = 0
+
+
+def coverage_gate(scores_dt: pa.Table | None, min_coverage: float, panel: str = "", dt: date | None = None
+                  ) -> Gate:
+    """The quality gate of one run date, from its scores rows."""
+    where = f"{panel} {dt.isoformat()}" if dt else panel
+    if scores_dt is None or scores_dt.num_rows == 0:
+        return Gate(False, f"no scores partition for {where}".strip())
+    cov = pc.fill_null(scores_dt["coverage"], 0.0)
+    mean = float(pc.mean(cov).as_py() or 0.0)
+    n = scores_dt.num_rows
+    if mean + 1e-12 < min_coverage:
+        return Gate(False, f"coverage {mean:.3f} (mean over {n} brands) is below min_coverage "
+                           f"{min_coverage:.3f}", mean, n)
+    return Gate(True, "", mean, n)
+
+
+def check_gate(panel: Panel, dt: date, lake: Lake) -> Gate:
+    if dt not in lake.partitions("scores", panel.id):
+        return coverage_gate(None, panel.scoring.min_coverage, panel.id, dt)
+    scores = lake.read("scores", panel.id, dt, dt)
+    return coverage_gate(scores, panel.scoring.min_coverage, panel.id, dt)
+
+
+@dataclass
+class SiteData:
+    panel: Panel
+    dt: date
+    dates: list[date]  # publishable dates ≤ dt, ascending (dt is the last)
+    scores: pa.Table  # publishable dates, sorted by (dt, rank, brand_id)
+    indicators: pa.Table  # publishable dates, sorted by (dt, brand_id, indicator order)
+    topics: pa.Table  # publishable dates, sorted by (dt, brand_id, source, topic)
+    posts: pa.Table  # top posts of dt per brand (window of dt), with `interactions` and `handle`
+    runs: pa.Table  # runs rows of dt
+    updated_at: datetime | None
+    coverage: float
+    brand_handles: dict[str, str] = field(default_factory=dict)
+    # Dates whose permanent files (archive pages, downloads) are built; `indicators` and
+    # `topics` hold these dates (and dt) only.
+    unit_dates: list[date] = field(default_factory=list)
+    table_dates: dict[str, set[date]] = field(default_factory=dict)  # dates with a partition, per table
+
+
+def _published_dates(scores: pa.Table, min_coverage: float) -> list[date]:
+    if scores.num_rows == 0:
+        return []
+    t = pa.table({"dt": scores["dt"], "c": pc.fill_null(scores["coverage"], 0.0)})
+    g = t.group_by("dt").aggregate([("c", "mean")])
+    ok = pc.greater_equal(pc.add(g["c_mean"], 1e-12), min_coverage)
+    return sorted(pc.filter(g["dt"], ok).to_pylist())
+
+
+def _only_dates(t: pa.Table, dates: list[date]) -> pa.Table:
+    if t.num_rows == 0:
+        return t
+    return t.filter(pc.is_in(t["dt"], pa.array(dates, pa.date32())))
+
+
+def load_site_data(panel: Panel, dt: date, lake: Lake, top_posts: int = TOP_POSTS,
+                   units: Callable[[list[date]], Iterable[date]] | None = None) -> SiteData:
+    """Everything the site shows for (panel, dt); call after `check_gate` passed.
+
+    `units(published_dates)` chooses the dates whose archive pages and downloads are built
+    (default: all); `indicators` and `topics` are read for those dates and dt only.
+    """
+    pid = panel.id
+    scores = lake.read("scores", pid, end=dt)
+    dates = [d for d in _published_dates(scores, panel.scoring.min_coverage) if d <= dt]
+    if dt not in dates:  # the caller checked the gate; be safe anyway
+        dates.append(dt)
+    unit_dates = sorted(set(units(dates)) & set(dates)) if units is not None else list(dates)
+    detail = sorted({*unit_dates, dt})
+    scores = _only_dates(scores, dates).sort_by([("dt", "ascending"), ("rank", "ascending"),
+                                                 ("brand_id", "ascending")])
+    table_dates = {t: set(lake.partitions(t, pid)) for t in ("scores", "indicators", "topics")}
+
+    def read_detail(table: str) -> pa.Table:
+        days = [d for d in detail if d in table_dates[table]]
+        if not days:
+            return lake.read(table, pid, dt, dt).slice(0, 0)
+        flt = ds.field("dt").isin(pa.array(days, pa.date32()))
+        return lake.read(table, pid, days[0], days[-1], filter=flt)
+
+    indicators = read_detail("indicators")
+    if indicators.num_rows:
+        order = pc.index_in(indicators["indicator"], value_set=pa.array(INDICATOR_IDS))
+        indicators = (indicators.append_column("_o", pc.fill_null(order, len(INDICATOR_IDS)))
+                      .sort_by([("dt", "ascending"), ("brand_id", "ascending"), ("_o", "ascending"),
+                                ("indicator", "ascending")]).drop_columns(["_o"]))
+    topics = read_detail("topics")
+    if topics.num_rows:
+        topics = topics.sort_by([("dt", "ascending"), ("brand_id", "ascending"), ("source", "ascending"),
+                                 ("topic", "ascending")])
+
+    cur = scores.filter(pc.equal(scores["dt"], pa.scalar(dt, pa.date32())))
+    gate = coverage_gate(cur, panel.scoring.min_coverage)
+    updated = pc.max(cur["computed_at"]).as_py() if cur.num_rows else None
+    wstart = pc.min(cur["window_start"]).as_py() if cur.num_rows else None
+    wend = pc.max(cur["window_end"]).as_py() if cur.num_rows else None
+
+    account_handles, brand_handles = _handles(panel, dt, lake)
+    posts = _top_posts(lake, pid, dt, wstart or dt, wend or dt, top_posts, account_handles, brand_handles)
+    runs = read_runs(lake, pid, dt, dt)
+    return SiteData(panel=panel, dt=dt, dates=dates, scores=scores, indicators=indicators, topics=topics,
+                    posts=posts, runs=runs, updated_at=updated, coverage=gate.coverage or 0.0,
+                    brand_handles=brand_handles, unit_dates=unit_dates, table_dates=table_dates)
+
+
+def _handles(panel: Panel, dt: date, lake: Lake) -> tuple[dict[str, str], dict[str, str]]:
+    """account_id → handle and brand_id → first handle, from the latest accounts partition ≤ dt."""
+    brand_handles = {b.id: b.accounts[0].handle for b in panel.brands}
+    by_account: dict[str, str] = {}
+    days = [d for d in lake.partitions("accounts", panel.id) if d <= dt]
+    if days:
+        acc = lake.read("accounts", panel.id, days[-1], days[-1],
+                        columns=["brand_id", "account_id", "handle"])
+        for b, a, h in zip(acc["brand_id"].to_pylist(), acc["account_id"].to_pylist(),
+                           acc["handle"].to_pylist(), strict=True):
+            if h:
+                if a:
+                    by_account[a] = h
+                brand_handles.setdefault(b, h)
+    return by_account, brand_handles
+
+
+POST_COLUMNS = ["post_id", "brand_id", "account_id", "created_at", "kind", "text", "likes", "reposts",
+                "replies", "quotes", "deleted", "observed_at"]
+
+
+def _top_posts(lake: Lake, pid: str, dt: date, wstart: date, wend: date, n: int,
+               account_handles: dict[str, str], brand_handles: dict[str, str]) -> pa.Table:
+    """The n most engaging brand posts created in the window, per brand (latest observation)."""
+    empty = pa.table({"brand_id": pa.array([], pa.string()), "post_id": pa.array([], pa.string()),
+                      "created_at": pa.array([], pa.timestamp("ms")), "text": pa.array([], pa.string()),
+                      "likes": pa.array([], pa.int64()), "reposts": pa.array([], pa.int64()),
+                      "replies": pa.array([], pa.int64()), "quotes": pa.array([], pa.int64()),
+                      "interactions": pa.array([], pa.int64()), "handle": pa.array([], pa.string())})
+    if n <= 0 or not lake.partitions("posts", pid):
+        return empty
+    start_ts = datetime.combine(wstart, datetime.min.time())
+    end_ts = datetime.combine(wend + timedelta(days=1), datetime.min.time())
+    flt = ((ds.field("created_at") >= pa.scalar(start_ts, pa.timestamp("ms")))
+           & (ds.field("created_at") < pa.scalar(end_ts, pa.timestamp("ms"))))
+    posts = lake.read("posts", pid, wstart, dt, columns=[*POST_COLUMNS, "dt"], filter=flt)
+    if posts.num_rows == 0:
+        return empty
+    # Latest observation per post.
+    posts = posts.sort_by([("post_id", "ascending"), ("observed_at", "descending"), ("dt", "descending")])
+    ids = posts["post_id"].combine_chunks()
+    first = np.ones(len(ids), dtype=bool)
+    if len(ids) > 1:
+        first[1:] = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1)).to_numpy(zero_copy_only=False)
+    posts = posts.filter(pa.array(first))
+    keep = pc.and_(pc.not_equal(pc.fill_null(posts["kind"], ""), "repost"),
+                   pc.invert(pc.fill_null(posts["deleted"], False)))
+    posts = posts.filter(keep)
+    if posts.num_rows == 0:
+        return empty
+    inter = pc.fill_null(posts["likes"], 0)
+    for c in ("reposts", "replies", "quotes"):
+        inter = pc.add(inter, pc.fill_null(posts[c], 0))
+    posts = posts.append_column("interactions", inter)
+    posts = posts.sort_by([("brand_id", "ascending"), ("interactions", "descending"),
+                           ("created_at", "descending"), ("post_id", "ascending")])
+    brands = posts["brand_id"].combine_chunks()
+    m = len(brands)
+    start = np.ones(m, dtype=bool)
+    if m > 1:
+        start[1:] = pc.not_equal(brands.slice(1), brands.slice(0, m - 1)).to_numpy(zero_copy_only=False)
+    idx = np.arange(m)
+    group_start = np.maximum.accumulate(np.where(start, idx, 0))
+    posts = posts.filter(pa.array((idx - group_start) < n))
+    handles = [account_handles.get(a or "") or brand_handles.get(b or "", "")
+               for a, b in zip(posts["account_id"].to_pylist(), posts["brand_id"].to_pylist(), strict=True)]
+    posts = posts.append_column("handle", pa.array(handles, pa.string()))
+    return posts.select(empty.column_names)
+
+
+def read_runs(lake: Lake, panel: str, start: date | None = None, end: date | None = None) -> pa.Table:
+    """Rows of the `runs` table, with `panel` and `dt`. (Should its files carry `panel` and `dt`
+    columns, which clash with the Hive partition keys in `Lake.read`, the part files are read
+    directly instead.)"""
+    from barometer.lake.schemas import SCHEMAS
+
+    if "dt" not in SCHEMAS["runs"].names:
+        return lake.read("runs", panel, start, end)
+    files = [f"runs/panel={panel}/dt={d.isoformat()}" for d in lake.partitions("runs", panel)
+             if (start is None or d >= start) and (end is None or d <= end)]
+    paths = [lake.path(k) for prefix in files for k in lake.list_keys(prefix) if k.endswith(".parquet")]
+    if not paths:
+        return SCHEMAS["runs"].empty_table()
+    return ds.dataset(paths, schema=SCHEMAS["runs"], format="parquet", filesystem=lake.fs).to_table()
+
+
+def last_published(lake: Lake, panel: str, before: date | None = None) -> tuple[date | None, datetime | None]:
+    """The date and time of the latest successful publish run (from the `runs` table)."""
+    runs = read_runs(lake, panel, end=before)
+    runs = runs.filter(pc.and_(pc.equal(runs["stage"], "publish"), pc.equal(runs["status"], "ok")))
+    if before is not None:
+        runs = runs.filter(pc.less(runs["dt"], pa.scalar(before, pa.date32())))
+    if runs.num_rows == 0:
+        return None, None
+    runs = runs.sort_by([("dt", "descending"), ("finished_at", "descending")])
+    return runs["dt"][0].as_py(), runs["finished_at"][0].as_py()

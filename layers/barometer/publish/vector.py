@@ -1,0 +1,255 @@
+"""Vectorised text building with Arrow compute: HTML table rows, numbers, JSON records, CSV.
+
+The site's big tables (the leaderboard of every archived date, 1,000 brands × 365 dates) are
+built here column-wise in C++ instead of row by row in Python or Jinja. Every text that
+comes from data goes through `html_escape`, which escapes exactly like markupsafe (the
+templates' autoescape), so a brand named `<script>` shows as text whichever path renders it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from barometer.publish.i18n import MISSING, STRINGS
+
+_HTML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&#34;"), ("'", "&#39;"))
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def _arr(x: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return x.combine_chunks() if isinstance(x, pa.ChunkedArray) else x
+
+
+def html_escape(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """HTML-escape a string array (null → empty), as markupsafe.escape does."""
+    out = pc.fill_null(pc.cast(_arr(values), pa.string()), "")
+    for a, b in _HTML_ESCAPES:
+        out = pc.replace_substring(out, a, b)
+    return out
+
+
+def safe_slug(brand_id: str) -> str:
+    """A URL path segment for a brand id: the id itself when it is a valid panel id, else a hash."""
+    if SLUG_RE.match(brand_id or ""):
+        return brand_id
+    return "b-" + hashlib.sha256((brand_id or "").encode()).hexdigest()[:12]
+
+
+def slugs(brand_ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+    enc = pc.dictionary_encode(_arr(brand_ids).cast(pa.string()))
+    mapped = pa.array([safe_slug(v) for v in enc.dictionary.to_pylist()], pa.string())
+    return mapped.take(enc.indices)
+
+
+def _finite(x: pa.Array) -> pa.Array:
+    x = pc.cast(x, pa.float64())
+    return pc.if_else(pc.is_finite(x), x, pa.scalar(None, pa.float64()))
+
+
+def fixed(values: pa.Array | pa.ChunkedArray, digits: int = 1, dec: str = ".", missing: str = MISSING
+          ) -> pa.Array:
+    """Fixed-point text of numbers (1 digit: 84.25 → '84.3'); null/NaN → `missing`. Minus is '−'
+    when `dec` is ',' (display), '-' otherwise (machine values)."""
+    x = pc.cast(_arr(values), pa.float64())
+    bad = x.null_count > 0 or not pc.all(pc.is_finite(x)).as_py()
+    if bad:
+        x = _finite(x)
+    scale = 10**digits
+    v = pc.round(pc.multiply(x, float(scale)))
+    lowest = pc.min(v).as_py()
+    neg = lowest is not None and lowest < 0
+    a = pc.cast(pc.fill_null(pc.abs(v) if neg else v, 0.0), pa.int64())
+    ip = pc.divide(a, scale)  # integer division
+    text = pc.cast(ip, pa.string())
+    if digits:
+        fp = pc.cast(pc.subtract(a, pc.multiply(ip, scale)), pa.string())
+        if digits > 1:
+            fp = pc.utf8_lpad(fp, digits, "0")
+        text = pc.binary_join_element_wise(text, fp, dec)
+    if neg:
+        minus = "−" if dec == "," else "-"
+        text = pc.if_else(pc.and_(pc.fill_null(pc.less(v, 0.0), False), pc.not_equal(a, 0)),
+                          pc.binary_join_element_wise(minus, text, ""), text)
+    return pc.if_else(pc.is_null(x), missing, text) if bad else text
+
+
+def ints(values: pa.Array | pa.ChunkedArray, missing: str = MISSING) -> pa.Array:
+    v = _arr(values)
+    return pc.fill_null(pc.cast(pc.cast(v, pa.int64()), pa.string()), missing)
+
+
+def join(*parts: Any) -> pa.Array:
+    """Concatenate string arrays and scalars element-wise."""
+    return pc.binary_join_element_wise(*parts, "")
+
+
+NO_PREV = -(10**9)
+BAND_BASE = 10**7
+
+
+def lookup(keys: pa.Array | pa.ChunkedArray, render: Any) -> pa.Array:
+    """`render(key)` for every element, computed once per distinct key (few distinct keys)."""
+    k = _arr(keys)
+    uniq = pc.unique(k)
+    texts = pa.array([render(v) for v in uniq.to_pylist()], pa.string())
+    return texts.take(pc.index_in(k, value_set=uniq))
+
+
+SCORE_COLUMNS = ("leadership", "relational", "expression", "engagement")
+
+
+def leaderboard_columns(scores: pa.Table) -> dict[str, pa.Array]:
+    """The language-independent parts of the leaderboard rows (computed once for all languages)."""
+    out = {f"num:{c}": fixed(scores[c], 1, ".", missing="") for c in SCORE_COLUMNS}
+    out["name"] = html_escape(pc.coalesce(_arr(scores["brand_name"]), _arr(scores["brand_id"])))
+    out["slug"] = slugs(scores["brand_id"])
+    out["rank"] = ints(scores["rank"])
+    return out
+
+
+def leaderboard_rows(scores: pa.Table, lang: str, brand_prefix: str, bars: bool,
+                     columns: dict[str, pa.Array] | None = None) -> pa.Array:
+    """One `<tr>` per scores row (in table order): rank, change, brand, leadership, the three
+    attributes, rank band. `brand_prefix` is the relative href prefix of brand pages;
+    `columns` = `leaderboard_columns(scores)` when already computed."""
+    t = STRINGS[lang]
+    dec = "," if lang == "fr" else "."
+    n = scores.num_rows
+    if n == 0:
+        return pa.array([], pa.string())
+    cols = columns if columns is not None else leaderboard_columns(scores)
+    rank = _arr(scores["rank"])
+    delta = pc.fill_null(pc.subtract(_arr(scores["rank_prev"]), rank), NO_PREV)
+
+    def change_cell(d: int) -> str:
+        if d == NO_PREV:
+            return f'<td data-v="" class="new">{t["new"]}</td>'
+        if d == 0:
+            return ('<td data-v="0" class="eq"><span aria-hidden="true">=</span>'
+                    f'<span class="vh">{t["same"]}</span></td>')
+        cls, sym, text = ("up", "▲", t["up"]) if d > 0 else ("dn", "▼", t["down"])
+        return (f'<td data-v="{d}" class="{cls}"><span aria-hidden="true">{sym} {abs(d)}</span>'
+                f'<span class="vh">{text.format(n=abs(d))}</span></td>')
+
+    change = lookup(delta, change_cell)
+    brand = join('<th scope="row"><a href="', brand_prefix, cols["slug"], '/">', cols["name"], "</a></th>")
+    cells = []
+    for col in SCORE_COLUMNS:
+        machine = cols[f"num:{col}"]
+        shown = machine
+        if dec != ".":
+            shown = pc.replace_substring(pc.replace_substring(machine, ".", dec), "-", "−")
+        if bars:
+            cell = join('<td><meter max="100" value="', machine, '" aria-hidden="true"></meter>', shown,
+                        "</td>")
+        else:
+            cell = join("<td>", shown, "</td>")
+        if machine.null_count == 0 and not pc.any(pc.equal(machine, "")).as_py():
+            cells.append(cell)
+        else:
+            cells.append(pc.if_else(pc.equal(machine, ""), f"<td>{MISSING}</td>", cell))
+    low = pc.fill_null(_arr(scores["rank_low"]), -1)
+    high = pc.fill_null(_arr(scores["rank_high"]), -1)
+
+    def band_cell(k: int) -> str:
+        lo, hi = divmod(k, BAND_BASE)
+        lo, hi = lo - 1, hi - 1
+        if lo < 0 or hi < 0:
+            return f"<td>{MISSING}</td>"
+        return f"<td>{lo}</td>" if lo == hi else f"<td>{lo}–{hi}</td>"
+
+    band = lookup(pc.add(pc.multiply(pc.add(low, 1), BAND_BASE), pc.add(high, 1)), band_cell)
+    return join("<tr><td>", cols["rank"], "</td>", change, brand, *cells, band, "</tr>\n")
+
+
+def group_bounds(keys: pa.Array | pa.ChunkedArray) -> list[tuple[Any, int, int]]:
+    """(key, start, stop) of each run of equal values in a sorted array."""
+    k = _arr(keys)
+    n = len(k)
+    if n == 0:
+        return []
+    if n == 1:
+        return [(k[0].as_py(), 0, 1)]
+    change = pc.not_equal(k.slice(1), k.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    starts = np.concatenate([[0], np.flatnonzero(change) + 1])
+    stops = np.concatenate([starts[1:], [n]])
+    vals = k.take(pa.array(starts)).to_pylist()
+    return list(zip(vals, starts.tolist(), stops.tolist(), strict=True))
+
+
+def concat_groups(rows: pa.Array, bounds: list[tuple[Any, int, int]], sep: str = "") -> list[str]:
+    """Join `rows` within each group into one string (vectorised through a list array)."""
+    if not bounds:
+        return []
+    offsets = pa.array([b[1] for b in bounds] + [bounds[-1][2]], pa.int32())
+    lists = pa.ListArray.from_arrays(offsets, rows)
+    return pc.binary_join(lists, sep).to_pylist()
+
+
+# -- downloads -------------------------------------------------------------------------------
+_CTRL = re.compile(r"[\x00-\x1f]")
+
+
+def _json_strings(v: pa.Array) -> pa.Array:
+    s = pc.cast(v, pa.string())
+    if pc.any(pc.match_substring_regex(pc.fill_null(s, ""), r"[\x00-\x08\x0b\x0c\x0e-\x1f]")).as_py():
+        return pa.array([None if x is None else json.dumps(x, ensure_ascii=False) for x in s.to_pylist()],
+                        pa.string())
+    s = pc.replace_substring(s, "\\", "\\\\")
+    s = pc.replace_substring(s, '"', '\\"')
+    for a, b in (("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t")):
+        s = pc.replace_substring(s, a, b)
+    return join('"', s, '"')
+
+
+def json_values(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """JSON text of every value of a column (null → null)."""
+    v = _arr(col)
+    t = v.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        out = _json_strings(v)
+    elif pa.types.is_floating(t):
+        out = pc.cast(_finite(v), pa.string())
+    elif pa.types.is_integer(t) or pa.types.is_boolean(t):
+        out = pc.cast(v, pa.string())
+    elif pa.types.is_date(t):
+        out = join('"', pc.cast(v, pa.string()), '"')
+    elif pa.types.is_timestamp(t):
+        out = join('"', pc.strftime(v, "%Y-%m-%dT%H:%M:%S"), '"')
+    else:
+        out = pa.array([None if x is None else json.dumps(x, ensure_ascii=False, default=str)
+                        for x in v.to_pylist()], pa.string())
+    return pc.fill_null(out, "null")
+
+
+def json_records(table: pa.Table) -> pa.Array:
+    """One JSON object text per row, keys in column order."""
+    parts: list[Any] = []
+    for i, name in enumerate(table.column_names):
+        parts.append(("{" if i == 0 else ",") + json.dumps(name) + ":")
+        parts.append(json_values(table[name]))
+    parts.append("}")
+    if table.num_rows == 0:
+        return pa.array([], pa.string())
+    return join(*parts)
+
+
+def json_documents(table: pa.Table, bounds: list[tuple[Any, int, int]]) -> list[bytes]:
+    """A JSON array of objects per group of rows."""
+    recs = json_records(table)
+    return [f"[\n{s}\n]\n".encode() for s in concat_groups(recs, bounds, ",\n")]
+
+
+def csv_bytes(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    return buf.getvalue()

@@ -1,0 +1,320 @@
+"""History queries: the same Athena (Trino) SQL in AWS and locally.
+
+Locally DuckDB runs in-process over the lake; each lake table is a view under its Athena name
+(`scores`, `posts`...; `barometer.scores` works too), with the Hive partitions `panel` and `dt`
+as columns. SQL is written in Athena's dialect and transpiled by sqlglot. A `file://` lake is
+read by DuckDB directly; an `s3://` lake through a pyarrow dataset on pyarrow's S3 filesystem
+(DuckDB has no httpfs extension here).
+
+    barometer query "SELECT * FROM scores ORDER BY dt DESC LIMIT 7" [--lake out/lake] [--csv]
+    barometer query --file queries/leaderboard_latest.sql --athena [--workgroup W --database D]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from barometer.errors import BarometerError
+from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS, TABLES
+from barometer.lake.store import Lake, S3Options
+
+DEFAULT_LAKE = "out/lake"
+# The stack's names for env_name "prod"; `--athena` reads the actual ones from the stack outputs.
+GLUE_DATABASE = "opinion_barometer_prod"
+DEFAULT_WORKGROUP = "opinion-barometer-prod"
+HIVE_TYPES = "{'panel': 'VARCHAR', 'dt': 'DATE'}"
+
+
+class QueryError(BarometerError):
+    """Bad SQL or a failed query: one line, exit 2."""
+
+    exit_code = 2
+
+
+# -- SQL ------------------------------------------------------------------------------------
+def _parse(sql: str) -> Any:
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    try:
+        trees = [t for t in sqlglot.parse(sql, read="trino") if t is not None]
+    except ParseError as e:
+        first = e.errors[0] if e.errors else {}
+        where = f" (line {first.get('line')}, col {first.get('col')})" if first.get("line") else ""
+        raise QueryError(f"SQL syntax error{where}: {first.get('description') or e}") from None
+    if len(trees) != 1:
+        raise QueryError(f"expected one SQL statement, got {len(trees)}")
+    return trees[0]
+
+
+def lake_tables(sql: str) -> list[str]:
+    """The lake tables a query reads."""
+    from sqlglot import exp
+
+    tree = _parse(sql)
+    return sorted({t.name for t in tree.find_all(exp.Table) if t.name in SCHEMAS})
+
+
+def to_duckdb(sql: str) -> str:
+    """Athena SQL → DuckDB SQL, lake tables unqualified (`barometer.scores` → `scores`)."""
+    from sqlglot import exp
+
+    tree = _parse(sql)
+    for t in tree.find_all(exp.Table):
+        if t.name in SCHEMAS and t.args.get("db") is not None:
+            t.set("db", None)
+            t.set("catalog", None)
+    return str(tree.sql(dialect="duckdb"))
+
+
+# -- local engine -------------------------------------------------------------------------------
+def dataset(lake: Lake, table: str) -> ds.Dataset:
+    """A pyarrow dataset of a lake table with its partition columns (files may carry them too,
+    as `runs` does: the file's own column wins)."""
+    schema = SCHEMAS[table]
+    keys = [f for f in PARTITION_KEYS if f.name not in schema.names]
+    full = pa.schema(list(schema) + keys)
+    base = lake.path(table)
+    if not lake.exists(base):
+        return ds.dataset(full.empty_table())
+    return ds.dataset(
+        base, schema=full, format="parquet", filesystem=lake.fs,
+        partitioning=ds.partitioning(pa.schema(keys), flavor="hive") if keys else None,
+        ignore_prefixes=[".", "_"],
+    )
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def connect(lake: Lake, tables: Iterable[str] = TABLES) -> Any:
+    """An in-memory DuckDB connection with the lake tables as views."""
+    import duckdb
+
+    con = duckdb.connect()
+    for table in tables:
+        has_files = any(k.endswith(".parquet") for k in lake.list_keys(table))
+        if lake.local and has_files:
+            glob = _sql_string(f"{lake.path(table)}/**/*.parquet")
+            con.execute(
+                f'CREATE VIEW "{table}" AS SELECT * FROM read_parquet({glob}, hive_partitioning = true, '
+                f"hive_types = {HIVE_TYPES}, union_by_name = true)"
+            )
+        else:
+            con.register(table, dataset(lake, table))
+    return con
+
+
+def query(sql: str, lake: Lake, engine: str = "duckdb") -> pa.Table:
+    """Run one Athena-dialect SELECT on the lake, in-process; the result as an Arrow table."""
+    if engine != "duckdb":
+        raise QueryError(f"engine {engine!r}: only duckdb runs locally (use athena_query in AWS)")
+    import duckdb
+
+    local_sql = to_duckdb(sql)
+    con = connect(lake, lake_tables(sql))
+    try:
+        return con.sql(local_sql).to_arrow_table()
+    except duckdb.Error as e:
+        raise QueryError(f"query failed: {str(e).splitlines()[0]}") from None
+    finally:
+        con.close()
+
+
+# -- Athena ---------------------------------------------------------------------------------
+@dataclass
+class AthenaResult:
+    query_execution_id: str
+    state: str
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str | None]] = field(default_factory=list)
+    bytes_scanned: int = 0
+    output_location: str | None = None
+
+
+def athena_query(
+    sql: str,
+    athena: Any,
+    workgroup: str,
+    database: str = GLUE_DATABASE,
+    wait: bool = True,
+    poll: float = 1.0,
+    timeout: float = 600.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> AthenaResult:
+    """Run `sql` in an Athena workgroup (StartQueryExecution), wait, page through the results.
+
+    `athena` is a boto3 Athena client. Values come back as Athena returns them: strings.
+    """
+    qid = athena.start_query_execution(
+        QueryString=sql, WorkGroup=workgroup, QueryExecutionContext={"Database": database},
+    )["QueryExecutionId"]
+    waited = 0.0
+    while True:
+        q = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
+        state = q["Status"]["State"]
+        if not wait or state in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            break
+        if waited >= timeout:
+            raise QueryError(f"Athena query {qid}: still {state} after {timeout:.0f} s")
+        sleep(poll)
+        waited += poll
+    result = AthenaResult(
+        query_execution_id=qid, state=state,
+        bytes_scanned=int(q.get("Statistics", {}).get("DataScannedInBytes", 0) or 0),
+        output_location=q.get("ResultConfiguration", {}).get("OutputLocation"),
+    )
+    if state in ("FAILED", "CANCELLED"):
+        reason = q["Status"].get("StateChangeReason") or state.lower()
+        raise QueryError(f"Athena query {qid} {state.lower()}: {reason.splitlines()[0]}")
+    if state != "SUCCEEDED":
+        return result
+    first = True
+    for page in athena.get_paginator("get_query_results").paginate(QueryExecutionId=qid):
+        rs = page["ResultSet"]
+        if first:
+            result.columns = [c["Name"] for c in rs.get("ResultSetMetadata", {}).get("ColumnInfo", [])]
+        rows = [[d.get("VarCharValue") for d in r.get("Data", [])] for r in rs.get("Rows", [])]
+        if first and rows and rows[0] == result.columns:
+            rows = rows[1:]  # a SELECT's first row repeats the column names
+        first = False
+        result.rows.extend(rows)
+    return result
+
+
+# -- printing ----------------------------------------------------------------------------------
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.4f}".rstrip("0").rstrip(".") if abs(v) < 1e15 else f"{v:g}"
+    if isinstance(v, datetime | date):
+        return v.isoformat(sep=" ") if isinstance(v, datetime) else v.isoformat()
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_cell(x) for x in v) + "]"
+    return str(v)
+
+
+def _numeric(values: Sequence[Any]) -> bool:
+    present = [v for v in values if v is not None and v != ""]
+    if not present:
+        return False
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return True
+    try:
+        [float(v) for v in present]
+    except (TypeError, ValueError):
+        return False
+    return all(isinstance(v, str) for v in present)
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """An aligned text table (numbers right-aligned) with a row count."""
+    cells = [[_cell(v) for v in r] for r in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    right = [_numeric([r[i] for r in rows]) for i in range(len(columns))]
+
+    def line(vals: Sequence[str]) -> str:
+        padded = (v.rjust(w) if r else v.ljust(w) for v, w, r in zip(vals, widths, right, strict=True))
+        return "  ".join(padded).rstrip()
+
+    out = [line(list(columns)), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+def write_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: Any) -> None:
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["" if v is None else (_cell(v) if isinstance(v, list | tuple) else v) for v in r])
+
+
+def table_rows(table: pa.Table) -> tuple[list[str], list[list[Any]]]:
+    cols = table.column_names
+    return cols, [[row[c] for c in cols] for row in table.to_pylist()]
+
+
+# -- CLI ---------------------------------------------------------------------------------------
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "query", help="query the history (Athena SQL; DuckDB locally, or --athena)",
+        description="Run one Athena (Trino) SQL query: locally with DuckDB over the lake, or in Athena.",
+    )
+    p.add_argument("sql", nargs="?", help="the SQL (or use --file)")
+    p.add_argument("--file", type=Path, help="a .sql file, e.g. queries/leaderboard_latest.sql")
+    p.add_argument("--lake", default=DEFAULT_LAKE,
+                   help=f"lake URI, file:// or s3:// (default {DEFAULT_LAKE})")
+    p.add_argument("--csv", action="store_true", help="CSV on stdout instead of a text table")
+    p.add_argument("--athena", action="store_true", help="run in Athena instead of locally")
+    p.add_argument("--workgroup", default=None,
+                   help="Athena workgroup (default: the stack's AthenaWorkGroup output)")
+    p.add_argument("--database", default=None,
+                   help="Glue database (default: the stack's GlueDatabase output)")
+    p.add_argument("--stack", default="OpinionBarometer",
+                   help="CloudFormation stack (default OpinionBarometer)")
+    p.add_argument("--region", default=None, help="AWS region (default: your AWS configuration)")
+    p.add_argument("--endpoint-url", default=None, help=argparse.SUPPRESS)  # a moto server, in tests
+    p.set_defaults(func=run_cli)
+    return p
+
+
+def run_cli(args: argparse.Namespace, session: Any = None) -> int:
+    try:
+        if bool(args.sql) == bool(args.file):
+            raise QueryError("give the SQL either as an argument or with --file, not both")
+        if args.file:
+            try:
+                sql = args.file.read_text(encoding="utf-8")
+            except OSError as e:
+                raise QueryError(f"{args.file}: cannot read ({e.strerror})") from None
+        else:
+            sql = args.sql
+        if args.athena:
+            import boto3
+
+            factory = session or boto3.session.Session(region_name=args.region)
+            kw = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
+            workgroup, database = args.workgroup, args.database
+            if not (workgroup and database):
+                from barometer.aws.trigger import stack_outputs
+
+                outputs = stack_outputs(factory.client("cloudformation", **kw), args.stack)
+                workgroup = workgroup or outputs.get("AthenaWorkGroup", DEFAULT_WORKGROUP)
+                database = database or outputs.get("GlueDatabase", GLUE_DATABASE)
+            res = athena_query(sql, factory.client("athena", **kw), workgroup, database)
+            columns, rows = res.columns, list(res.rows)
+            note = f"({res.bytes_scanned / 1e6:.1f} MB scanned, query {res.query_execution_id})"
+        else:
+            s3 = S3Options(endpoint_url=args.endpoint_url) if args.endpoint_url else None
+            if args.region and s3 is None:
+                s3 = S3Options(region=args.region)
+            columns, rows = table_rows(query(sql, Lake(args.lake, s3=s3)))
+            note = None
+    except BarometerError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except Exception as e:  # AWS client errors, lake I/O: one line, never a traceback
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(f"error: {msg}", file=sys.stderr)
+        return 1
+    if args.csv:
+        write_csv(columns, rows, sys.stdout)
+    else:
+        print(format_table(columns, rows))
+        if note:
+            print(note, file=sys.stderr)
+    return 0

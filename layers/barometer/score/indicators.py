@@ -1,0 +1,442 @@
+"""The eight raw indicator values per brand for one run date, read from the lake.
+
+Everything here is columnar: the lake is read with partition pruning on `dt` and a predicate
+on `created_at`, only the columns needed are materialised, and every per-brand figure is a
+numpy/pyarrow group-by. No Python loop runs over rows: the score stage must handle ~10M
+mentions and ~1M posts for a year-long window in a few seconds and a few GB.
+
+Rules (DESIGN.md, "The index"; docs/contracts.md, "Time conventions"):
+- Window W = the `window_days` days ending on the run date D, inclusive; a post belongs to W
+  when `created_at` ∈ [W.start 00:00, D+1 00:00) UTC.
+- `posts` holds one row per observation: the latest (max `observed_at`, then max `dt`) among
+  partitions dt ≤ D wins, per (brand_id, post_id); a post deleted in that observation is out.
+  Partitions dt < W.start are pruned: a post is never collected before it is created.
+- Missing data is never a zero: see `_availability`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from barometer.config import Panel, Scoring
+from barometer.lake.store import Lake
+from barometer.score.definitions import INDICATOR_IDS
+
+DAMPING = 0.85
+PAGERANK_TOL = 1e-12
+PAGERANK_MAX_ITER = 10_000
+# How far before the reference end a followers snapshot may be and still count for growth.
+REFERENCE_TOLERANCE_DAYS = 7
+
+Values = dict[str, dict[str, float | None]]
+
+
+@dataclass(frozen=True)
+class Window:
+    """The scoring window of a run date, and the end of its growth reference."""
+
+    start: date
+    end: date
+    reference_end: date
+
+    @classmethod
+    def for_run(cls, dt: date, scoring: Scoring) -> Window:
+        start = dt - timedelta(days=scoring.window_days - 1)
+        if scoring.growth_reference == "yoy":
+            ref = _one_year_before(dt)
+        else:
+            # The previous window ends the day before this one starts.
+            ref = dt - timedelta(days=scoring.window_days)
+        return cls(start, dt, ref)
+
+    @property
+    def ts_start(self) -> datetime:
+        return datetime.combine(self.start, time())
+
+    @property
+    def ts_end(self) -> datetime:
+        """Exclusive end: the start of the day after the run date."""
+        return datetime.combine(self.end + timedelta(days=1), time())
+
+
+def _one_year_before(d: date) -> date:
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February → 28 February of the previous year
+        return d.replace(year=d.year - 1, day=28)
+
+
+@dataclass
+class WindowData:
+    """The lake rows of one window, cleaned: what indicators and topic shares are made from."""
+
+    panel: Panel
+    window: Window
+    brand_ids: list[str]  # sorted; the order of every per-brand array below
+    # posts: latest observation per post, not deleted, created in W (reposts included,
+    # flagged by `is_repost`); columns brand_idx, post_id, account_id, kind, interactions,
+    # mentioned_handles, topics, and text when some topics are null.
+    posts: pa.Table
+    # mentions: one row per (brand, post) created in W whose author is not the brand.
+    mentions: pa.Table
+    accounts: pa.Table  # accounts rows of dt ∈ W, one per (brand, account, dt)
+    reference_accounts: pa.Table  # accounts rows of dt ∈ [ref − 7 days, ref]
+    has_posts_partition: bool
+    has_mentions_partition: bool
+    has_accounts: bool
+    rows_read: dict[str, int] = field(default_factory=dict)
+
+
+def _brand_index(col: pa.ChunkedArray | pa.Array, brand_ids: list[str]) -> np.ndarray:
+    """Position of each row's brand in `brand_ids` (-1 when not in the panel)."""
+    idx = pc.index_in(col, value_set=pa.array(brand_ids, pa.string()))
+    return np.asarray(pc.fill_null(idx, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Integer codes of a string column (equal strings, equal codes)."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    enc = pc.dictionary_encode(arr)
+    return np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _ts_int(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Timestamps (or dates) as int64, nulls first in sort order."""
+    ints = pc.cast(col, pa.int64()) if not pa.types.is_date(col.type) else pc.cast(
+        pc.cast(col, pa.date32()), pa.int32())
+    return np.asarray(pc.fill_null(pc.cast(ints, pa.int64()), np.iinfo(np.int64).min)
+                      .to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _last_per_key(keys: np.ndarray, *order_by: np.ndarray) -> np.ndarray:
+    """Row indices of the last row per key, ordering rows by `order_by` (last = greatest).
+
+    np.lexsort is stable, so equal sort keys keep the lake's (deterministic) read order.
+    """
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((*reversed(order_by), keys)) if order_by else np.argsort(keys, kind="stable")
+    sk = keys[order]
+    last = np.ones(len(sk), dtype=bool)
+    last[:-1] = sk[1:] != sk[:-1]
+    return np.sort(order[last])
+
+
+def _has_partitions(lake: Lake, table: str, panel: str, w: Window) -> bool:
+    return any(w.start <= d <= w.end for d in lake.partitions(table, panel))
+
+
+def _created_in(w: Window) -> ds.Expression:
+    return (ds.field("created_at") >= pa.scalar(w.ts_start, pa.timestamp("ms"))) & (
+        ds.field("created_at") < pa.scalar(w.ts_end, pa.timestamp("ms")))
+
+
+def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) -> WindowData:
+    """Read and clean the lake rows the indicators of (panel, dt) are computed from."""
+    scoring = scoring or panel.scoring
+    w = Window.for_run(dt, scoring)
+    brand_ids = sorted(b.id for b in panel.brands)
+    rows_read: dict[str, int] = {}
+
+    # -- accounts ------------------------------------------------------------------------
+    acc_cols = ["brand_id", "account_id", "handle", "followers", "collected_at", "dt"]
+    accounts = _latest_accounts(lake.read("accounts", panel.id, w.start, w.end, columns=acc_cols), brand_ids)
+    ref_start = w.reference_end - timedelta(days=REFERENCE_TOLERANCE_DAYS)
+    reference = _latest_accounts(
+        lake.read("accounts", panel.id, ref_start, w.reference_end, columns=acc_cols), brand_ids)
+    rows_read["accounts"] = accounts.num_rows + reference.num_rows
+
+    # -- posts -----------------------------------------------------------------------------
+    post_cols = ["post_id", "brand_id", "account_id", "kind", "likes", "reposts", "replies", "quotes",
+                 "mentioned_handles", "topics", "deleted", "observed_at", "dt"]
+    raw = lake.read("posts", panel.id, w.start, w.end, columns=post_cols, filter=_created_in(w))
+    rows_read["posts"] = raw.num_rows
+    bidx = _brand_index(raw["brand_id"], brand_ids)
+    latest = _last_per_key(bidx * (1 << 40) + _codes(raw["post_id"]) if len(bidx) else bidx,
+                           _ts_int(raw["observed_at"]), _ts_int(raw["dt"]))
+    posts = raw.take(pa.array(latest, pa.int64()))
+    bidx = bidx[latest]
+    keep = (bidx >= 0) & ~np.asarray(pc.fill_null(posts["deleted"], False).to_numpy(zero_copy_only=False),
+                                      dtype=bool)
+    posts = posts.filter(pa.array(keep))
+    inter = pc.add(pc.add(pc.fill_null(posts["likes"], 0), pc.fill_null(posts["reposts"], 0)),
+                   pc.add(pc.fill_null(posts["replies"], 0), pc.fill_null(posts["quotes"], 0)))
+    posts = pa.table({
+        "brand_idx": pa.array(bidx[keep]),
+        "post_id": posts["post_id"],
+        "account_id": posts["account_id"],
+        "is_repost": pc.fill_null(pc.equal(posts["kind"], "repost"), False),
+        "interactions": pc.cast(inter, pa.int64()),
+        "mentioned_handles": posts["mentioned_handles"],
+        "topics": posts["topics"],
+    })
+
+    # -- mentions --------------------------------------------------------------------------
+    men_cols = ["post_id", "brand_id", "author_id", "author_handle", "mentioned_handles", "topics",
+                "observed_at", "dt"]
+    mraw = lake.read("mentions", panel.id, w.start, w.end, columns=men_cols, filter=_created_in(w))
+    rows_read["mentions"] = mraw.num_rows
+    mb = _brand_index(mraw["brand_id"], brand_ids)
+    # One row per (brand, post): the latest observation (its topics are the freshest).
+    latest = _last_per_key(mb * (1 << 40) + _codes(mraw["post_id"]) if len(mb) else mb,
+                           _ts_int(mraw["observed_at"]), _ts_int(mraw["dt"]))
+    mraw, mb = mraw.take(pa.array(latest, pa.int64())), mb[latest]
+    # A brand's own accounts mentioning it are not "others": drop by account id or handle.
+    own_ids, own_handles = _own_keys(panel, accounts, reference)
+    author_handle = pc.utf8_lower(pc.fill_null(mraw["author_handle"], ""))
+    key_id = pc.binary_join_element_wise(mraw["brand_id"], pc.fill_null(mraw["author_id"], ""), "\x00")
+    key_h = pc.binary_join_element_wise(mraw["brand_id"], author_handle, "\x00")
+    own = pc.or_(pc.is_in(key_id, value_set=own_ids), pc.is_in(key_h, value_set=own_handles))
+    keep = (mb >= 0) & ~np.asarray(own.to_numpy(zero_copy_only=False), dtype=bool)
+    mraw = mraw.filter(pa.array(keep))
+    mentions = pa.table({
+        "brand_idx": pa.array(mb[keep]),
+        "post_id": mraw["post_id"],
+        "author_id": mraw["author_id"],
+        "author_handle": pc.utf8_lower(mraw["author_handle"]),
+        "mentioned_handles": mraw["mentioned_handles"],
+        "topics": mraw["topics"],
+    })
+
+    return WindowData(
+        panel=panel, window=w, brand_ids=brand_ids, posts=posts, mentions=mentions,
+        accounts=accounts, reference_accounts=reference,
+        has_posts_partition=_has_partitions(lake, "posts", panel.id, w),
+        has_mentions_partition=_has_partitions(lake, "mentions", panel.id, w),
+        has_accounts=accounts.num_rows > 0, rows_read=rows_read,
+    )
+
+
+def _latest_accounts(t: pa.Table, brand_ids: list[str]) -> pa.Table:
+    """One accounts row per (brand, account, dt): the latest collection of that day."""
+    bidx = _brand_index(t["brand_id"], brand_ids)
+    acc = _codes(t["account_id"]) if t.num_rows else bidx
+    day = _ts_int(t["dt"])
+    key = (bidx * (1 << 20) + acc) * (1 << 24) + (day - day.min() if len(day) else day)
+    idx = _last_per_key(key, _ts_int(t["collected_at"]))
+    out = t.take(pa.array(idx, pa.int64()))
+    bidx = bidx[idx]
+    return out.append_column("brand_idx", pa.array(bidx)).filter(pa.array(bidx >= 0))
+
+
+def _own_keys(panel: Panel, *accounts: pa.Table) -> tuple[pa.Array, pa.Array]:
+    ids: set[str] = set()
+    handles = {f"{b.id}\x00{a.handle.lower()}" for b in panel.brands for a in b.accounts}
+    for t in accounts:
+        for bid, aid, h in zip(t["brand_id"].to_pylist(), t["account_id"].to_pylist(),
+                               t["handle"].to_pylist(), strict=True):
+            if aid:
+                ids.add(f"{bid}\x00{aid}")
+            if h:
+                handles.add(f"{bid}\x00{h.lower()}")
+    return pa.array(sorted(ids), pa.string()), pa.array(sorted(handles), pa.string())
+
+
+# -- indicators ---------------------------------------------------------------------------
+
+def _followers_end(acc: pa.Table, n: int) -> np.ndarray:
+    """Followers per brand: each account's latest snapshot in the table, summed (NaN: none)."""
+    out = np.full(n, np.nan)
+    if acc.num_rows == 0:
+        return out
+    f = acc.filter(pc.is_valid(acc["followers"]))
+    if f.num_rows == 0:
+        return out
+    bidx = np.asarray(f["brand_idx"].to_numpy(), dtype=np.int64)
+    key = bidx * (1 << 32) + _codes(f["account_id"])
+    idx = _last_per_key(key, _ts_int(f["dt"]), _ts_int(f["collected_at"]))
+    fol = np.asarray(f["followers"].to_numpy(zero_copy_only=False), dtype=np.float64)[idx]
+    sums = np.bincount(bidx[idx], weights=fol, minlength=n)
+    seen = np.bincount(bidx[idx], minlength=n) > 0
+    out[seen] = sums[seen]
+    return out
+
+
+def _followers_mean(acc: pa.Table, n: int) -> np.ndarray:
+    """Mean over the snapshot dates in W of the brand's followers (summed over its accounts)."""
+    out = np.full(n, np.nan)
+    f = acc.filter(pc.is_valid(acc["followers"])) if acc.num_rows else acc
+    if f.num_rows == 0:
+        return out
+    bidx = np.asarray(f["brand_idx"].to_numpy(), dtype=np.int64)
+    day = _ts_int(f["dt"])
+    fol = np.asarray(f["followers"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    # Sum per (brand, date), then mean of those sums per brand.
+    bd = bidx * (1 << 24) + (day - day.min())
+    uniq, inv = np.unique(bd, return_inverse=True)
+    per_day = np.bincount(inv, weights=fol)
+    day_brand = uniq // (1 << 24)
+    sums = np.bincount(day_brand, weights=per_day, minlength=n)
+    counts = np.bincount(day_brand, minlength=n)
+    ok = counts > 0
+    out[ok] = sums[ok] / counts[ok]
+    return out
+
+
+def pagerank(src: np.ndarray, dst: np.ndarray, n: int, weights: np.ndarray | None = None,
+             damping: float = DAMPING, tol: float = PAGERANK_TOL,
+             max_iter: int = PAGERANK_MAX_ITER) -> np.ndarray:
+    """Weighted PageRank by power iteration on an edge list (numpy only).
+
+    Out-edges are weighted by their counts; the mass of dangling nodes (no out-edge) is spread
+    uniformly, as is the teleport mass (1 − damping). Stops when the L1 change < `tol`.
+    """
+    if n == 0:
+        return np.zeros(0)
+    w = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
+    # Merge parallel edges once, so each iteration touches each distinct edge once.
+    if len(src):
+        key = src.astype(np.int64) * n + dst.astype(np.int64)
+        uniq, inv = np.unique(key, return_inverse=True)
+        w = np.bincount(inv, weights=w)
+        src, dst = uniq // n, uniq % n
+    out_w = np.bincount(src, weights=w, minlength=n)
+    dangling = out_w == 0
+    coef = np.zeros(len(src))
+    if len(src):
+        coef = w / out_w[src]
+    pr = np.full(n, 1.0 / n)
+    for _ in range(max_iter):
+        new = np.bincount(dst, weights=pr[src] * coef, minlength=n) * damping
+        new += (damping * pr[dangling].sum() + (1.0 - damping)) / n
+        delta = np.abs(new - pr).sum()
+        pr = new
+        if delta < tol:
+            break
+    return pr
+
+
+def _centrality(data: WindowData) -> tuple[np.ndarray, int]:
+    """PageRank of each brand (sum over its handles) in the window's interaction graph."""
+    n = len(data.brand_ids)
+    brand_of = {b: i for i, b in enumerate(data.brand_ids)}
+    brand_handles: dict[str, int] = {}
+    for b in data.panel.brands:
+        for a in b.accounts:
+            brand_handles[a.handle.lower()] = brand_of[b.id]
+    # The handle of a post's author account: from the accounts table, else the brand's first.
+    acc_handle: dict[str, str] = {}
+    for t in (data.reference_accounts, data.accounts):  # window rows last, so they win
+        for aid, h in zip(t["account_id"].to_pylist(), t["handle"].to_pylist(), strict=True):
+            if aid and h:
+                acc_handle[aid] = h.lower()
+    first_handle = [data.panel.brand(b).accounts[0].handle.lower() for b in data.brand_ids]
+
+    # Mentions: one edge set per distinct post (a post mentioning two brands is two rows).
+    m = data.mentions
+    if m.num_rows:
+        m = m.take(pa.array(_last_per_key(_codes(m["post_id"])), pa.int64()))
+    p = data.posts
+    post_author = pa.array([], pa.string())
+    if p.num_rows:
+        # The author handle of each brand post, by a vectorised lookup of its account id.
+        ids = sorted(acc_handle)
+        pos = pc.index_in(p["account_id"], value_set=pa.array(ids, pa.string()))
+        by_account = pa.array([acc_handle[k] for k in ids], pa.string()).take(pos)
+        fallback = pa.array(first_handle, pa.string()).take(p["brand_idx"])
+        post_author = pc.coalesce(by_account, fallback)
+    m_authors = m["author_handle"].combine_chunks() if m.num_rows else pa.array([], pa.string())
+    authors = pa.chunked_array([m_authors, post_author], pa.string())
+    lists = pa.chunked_array([
+        m["mentioned_handles"].combine_chunks() if m.num_rows else pa.array([], pa.list_(pa.string())),
+        p["mentioned_handles"].combine_chunks() if p.num_rows else pa.array([], pa.list_(pa.string())),
+    ], pa.list_(pa.string()))
+    lists = lists.combine_chunks()
+    parents = np.asarray(pc.list_parent_indices(lists).to_numpy(zero_copy_only=False), dtype=np.int64)
+    targets = pc.utf8_lower(pc.utf8_ltrim(pc.list_flatten(lists), characters="@"))
+    sources = pc.utf8_lower(authors.combine_chunks()).take(pa.array(parents, pa.int64()))
+    if len(targets) == 0:
+        return np.full(n, np.nan), 0
+    # One node id space over sources, targets and every brand handle.
+    bh = pa.array(sorted(brand_handles), pa.string())
+    allh = pa.concat_arrays([bh, pc.fill_null(sources, ""), pc.fill_null(targets, "")])
+    codes = _codes(allh)
+    nb, ne = len(bh), len(targets)
+    hcode, src, dst = codes[:nb], codes[nb:nb + ne], codes[nb + ne:]
+    ok = (src != dst) & np.asarray(pc.is_valid(sources).to_numpy(zero_copy_only=False), dtype=bool) & \
+        np.asarray(pc.is_valid(targets).to_numpy(zero_copy_only=False), dtype=bool)
+    src, dst = src[ok], dst[ok]
+    if len(src) == 0:
+        return np.full(n, np.nan), 0
+    # Nodes: the handles on a kept edge, plus every brand handle (a brand nobody mentions
+    # still is a node, with the teleport share only).
+    nodes, inv = np.unique(np.concatenate([hcode, src, dst]), return_inverse=True)
+    hnode, src, dst = inv[:nb], inv[nb:nb + len(src)], inv[nb + len(src):]
+    pr = pagerank(src, dst, len(nodes))
+    out = np.zeros(n)
+    owner = np.array([brand_handles[h] for h in bh.to_pylist()], dtype=np.int64)
+    np.add.at(out, owner, pr[hnode])
+    return out, len(src)
+
+
+def compute_values(data: WindowData) -> tuple[Values, dict[str, object]]:
+    """Raw indicator values per brand (None = missing) and a few figures for the run summary."""
+    n = len(data.brand_ids)
+    p = data.posts
+    pb = np.asarray(p["brand_idx"].to_numpy(), dtype=np.int64) if p.num_rows else np.zeros(0, np.int64)
+    orig = ~np.asarray(p["is_repost"].to_numpy(zero_copy_only=False), dtype=bool) if p.num_rows else \
+        np.zeros(0, bool)
+    inter = np.asarray(p["interactions"].to_numpy(zero_copy_only=False), dtype=np.float64) if p.num_rows \
+        else np.zeros(0)
+    volume = np.bincount(pb[orig], minlength=n).astype(np.float64)
+    interactions = np.bincount(pb[orig], weights=inter[orig], minlength=n)
+
+    m = data.mentions
+    mb = np.asarray(m["brand_idx"].to_numpy(), dtype=np.int64) if m.num_rows else np.zeros(0, np.int64)
+    # Rows are already one per (brand, post): mentions = rows; reach = distinct (brand, author).
+    mentions = np.bincount(mb, minlength=n).astype(np.float64)
+    reach = np.zeros(n)
+    if m.num_rows:
+        ak = mb * (1 << 40) + _codes(pc.fill_null(m["author_id"], ""))
+        reach = np.bincount(np.unique(ak) // (1 << 40), minlength=n).astype(np.float64)
+
+    end = _followers_end(data.accounts, n)
+    ref = _followers_end(data.reference_accounts, n)
+    mean_f = _followers_mean(data.accounts, n)
+    central, edges = _centrality(data)
+
+    observed = np.zeros(n, dtype=bool)
+    if data.accounts.num_rows:
+        observed[np.unique(np.asarray(data.accounts["brand_idx"].to_numpy(), dtype=np.int64))] = True
+    has_posts = observed & data.has_posts_partition
+    has_posts[np.unique(pb)] = True
+    has_mentions = observed & data.has_mentions_partition
+    has_mentions[np.unique(mb)] = True
+
+    values: Values = {}
+    for i, b in enumerate(data.brand_ids):
+        v: dict[str, float | None] = dict.fromkeys(INDICATOR_IDS)
+        if not np.isnan(end[i]):
+            v["community"] = float(end[i])
+        if not np.isnan(end[i]) and not np.isnan(ref[i]) and ref[i] > 0:
+            v["community_growth"] = float(end[i] / ref[i] - 1.0)
+        if has_posts[i]:
+            v["content_volume"] = float(volume[i])
+            v["interactions"] = float(interactions[i])
+            # No post or no audience: the rate is undefined, not zero.
+            if volume[i] > 0 and not np.isnan(mean_f[i]) and mean_f[i] > 0:
+                v["engagement_rate"] = float(interactions[i] / (volume[i] * mean_f[i]) * 100.0)
+        if has_mentions[i]:
+            v["mentions"] = float(mentions[i])
+            v["mention_reach"] = float(reach[i])
+        if (has_posts[i] or has_mentions[i]) and not np.isnan(central[i]):
+            v["centrality"] = float(central[i])
+        values[b] = v
+    details: dict[str, object] = {
+        "graph_edges": edges,
+        "posts_in_window": int(orig.sum()),
+        "mentions_in_window": int(m.num_rows),
+        **{f"rows_read_{k}": v for k, v in data.rows_read.items()},
+    }
+    return values, details
+
+
+def compute_indicators(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) -> Values:
+    """The raw indicator values of every panel brand for run date `dt` (None = missing)."""
+    return compute_values(load_window(panel, dt, lake, scoring))[0]

@@ -1,0 +1,151 @@
+"""Query module without a lake on S3 or Athena: transpiling, printing, the CLI's errors, and
+athena_query against a fake Athena client (pagination, header row, failures)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from barometer.lake.schemas import SCHEMAS
+from barometer.lake.store import Lake
+from barometer.query import (
+    QueryError,
+    athena_query,
+    format_table,
+    lake_tables,
+    query,
+    register,
+    to_duckdb,
+    write_csv,
+)
+
+
+def test_glue_database_qualifier_is_dropped_and_dialect_transpiled() -> None:
+    sql = ("SELECT date_add('day', -1, dt) AS d, cardinality(errors) "
+           "FROM barometer.runs r JOIN scores s ON true")
+    out = to_duckdb(sql)
+    assert "barometer." not in out and "FROM runs" in out and "ARRAY_LENGTH" in out.upper()
+    assert lake_tables(sql) == ["runs", "scores"]
+
+
+def test_syntax_error_is_one_line() -> None:
+    with pytest.raises(QueryError) as e:
+        to_duckdb("SELECT FROM WHERE (")
+    assert "\n" not in str(e.value) and e.value.exit_code == 2
+    with pytest.raises(QueryError, match="one SQL statement"):
+        to_duckdb("SELECT 1; SELECT 2")
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    lake = Lake(str(tmp_path))
+    rows = [{"brand_id": "sanofi", "network": "x", "day": date(2018, 4, 29), "mentions": 5}]
+    lake.write_partition("mention_counts", "pharma-fr", date(2018, 4, 30),
+                         pa.Table.from_pylist(rows, schema=SCHEMAS["mention_counts"]))
+    return lake
+
+
+def test_query_local_lake_with_partitions(lake: Lake) -> None:
+    t = query("SELECT panel, dt, brand_id, mentions FROM barometer.mention_counts", lake)
+    assert t.to_pylist() == [
+        {"panel": "pharma-fr", "dt": date(2018, 4, 30), "brand_id": "sanofi", "mentions": 5}]
+    # a table with no file yet is an empty view with the table's columns
+    assert query("SELECT count(*) AS n, max(leadership) AS m FROM scores", lake).to_pylist() == [
+        {"n": 0, "m": None}]
+
+
+def test_unknown_column_is_a_query_error(lake: Lake) -> None:
+    with pytest.raises(QueryError, match="query failed"):
+        query("SELECT nope FROM mention_counts", lake)
+
+
+def test_format_table_and_csv() -> None:
+    rows = [["sanofi", 84.0, ["cancer", "asthma"]], ["msd", 7.25, []]]
+    text = format_table(["brand", "score", "topics"], rows)
+    lines = text.splitlines()
+    assert lines[0].split() == ["brand", "score", "topics"]
+    assert lines[2].startswith("sanofi     84  [cancer, asthma]")
+    assert lines[3].startswith("msd      7.25  []") and lines[-1] == "(2 rows)"
+    buf = io.StringIO()
+    write_csv(["a", "b"], [[1, None], ["x,y", ["p", "q"]]], buf)
+    assert buf.getvalue() == 'a,b\n1,\n"x,y","[p, q]"\n'
+
+
+def _args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="barometer")
+    register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+def test_cli_prints_a_table_or_csv(lake: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+    args = _args(["query", "SELECT brand_id, mentions FROM mention_counts", "--lake", lake.uri])
+    assert args.func(args) == 0
+    assert "sanofi" in capsys.readouterr().out
+    args = _args(["query", "SELECT brand_id, mentions FROM mention_counts", "--lake", lake.uri, "--csv"])
+    assert args.func(args) == 0
+    assert capsys.readouterr().out == "brand_id,mentions\nsanofi,5\n"
+
+
+def test_cli_sql_error_exit_2_one_line(lake: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+    args = _args(["query", "SELECT nope FROM mention_counts", "--lake", lake.uri])
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: query failed:") and err.count("\n") == 1
+    args = _args(["query", "--file", "no/such.sql", "--lake", lake.uri])
+    assert args.func(args) == 2
+
+
+class FakeAthena:
+    """StartQueryExecution → QUEUED, RUNNING, SUCCEEDED; results in two pages."""
+
+    def __init__(self, final: str = "SUCCEEDED") -> None:
+        self.states = ["QUEUED", "RUNNING", final]
+        self.started: dict[str, Any] = {}
+
+    def start_query_execution(self, **kw: Any) -> dict[str, Any]:
+        self.started = kw
+        return {"QueryExecutionId": "q-1"}
+
+    def get_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:
+        state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+        status: dict[str, Any] = {"State": state}
+        if state == "FAILED":
+            status["StateChangeReason"] = "COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved\nmore"
+        return {"QueryExecution": {"Status": status, "Statistics": {"DataScannedInBytes": 2048}}}
+
+    def get_paginator(self, name: str) -> Any:
+        assert name == "get_query_results"
+        meta = {"ColumnInfo": [{"Name": "brand_id"}, {"Name": "rank"}]}
+
+        def row(*v: str | None) -> dict[str, Any]:
+            return {"Data": [{"VarCharValue": x} if x is not None else {} for x in v]}
+
+        class P:
+            def paginate(self, **kw: Any) -> list[dict[str, Any]]:
+                pages = [[row("brand_id", "rank"), row("sanofi", "1")], [row("msd-france", None)]]
+                return [{"ResultSet": {"ResultSetMetadata": meta, "Rows": rows}} for rows in pages]
+
+        return P()
+
+
+def test_athena_query_waits_and_pages() -> None:
+    athena = FakeAthena()
+    sleeps: list[float] = []
+    res = athena_query("SELECT brand_id, rank FROM scores", athena, "wg", "db", sleep=sleeps.append)
+    assert athena.started == {"QueryString": "SELECT brand_id, rank FROM scores", "WorkGroup": "wg",
+                              "QueryExecutionContext": {"Database": "db"}}
+    assert res.state == "SUCCEEDED" and res.columns == ["brand_id", "rank"] and len(sleeps) == 2
+    assert res.rows == [["sanofi", "1"], ["msd-france", None]] and res.bytes_scanned == 2048
+
+
+def test_athena_failure_is_one_line() -> None:
+    with pytest.raises(QueryError) as e:
+        athena_query("SELECT nope FROM scores", FakeAthena("FAILED"), "wg", "db", sleep=lambda _: None)
+    assert str(e.value) == (
+        "Athena query q-1 failed: COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved")
