@@ -48,6 +48,7 @@ def table_bytes(lake_dir: Path, table: str) -> int:
 def pruned_bytes(lake_dir: Path, table: str, start: date, end: date) -> int:
     import pyarrow as pa
     import pyarrow.dataset as ds
+
     from barometer.lake.store import Lake
 
     flt = (ds.field("dt") >= pa.scalar(start, pa.date32())) & (ds.field("dt") <= pa.scalar(end, pa.date32()))

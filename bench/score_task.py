@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from _common import peak_rss_mb
+
 from barometer.config import load_panel
 from barometer.lake.store import Lake
 

@@ -12,9 +12,9 @@ from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
-from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS, glue_columns, glue_partition_keys
 from constructs import Construct
 
+from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS, glue_columns, glue_partition_keys
 from infra.config import StageConfig
 from infra.constructs.common import log_group
 

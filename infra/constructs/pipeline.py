@@ -15,9 +15,9 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
-from barometer.lake.schemas import SCHEMAS
 from constructs import Construct
 
+from barometer.lake.schemas import SCHEMAS
 from infra.config import StageConfig
 from infra.constructs.common import log_group
 from infra.constructs.lake import RAW_PREFIX, Lake

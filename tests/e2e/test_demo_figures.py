@@ -123,5 +123,5 @@ def test_topics(db: duckdb.DuckDBPyConnection) -> None:
 def test_every_run_succeeded(db: duckdb.DuckDBPyConnection) -> None:
     bad = db.sql("select stage, dt, status, errors from runs where status not in ('ok')").fetchall()
     assert bad == []
-    n = db.sql("select count(*) from runs where stage = 'collect'").fetchone()
-    assert n is not None and n[0] == 2 + 181
+    [(n,)] = db.sql("select count(*) from runs where stage = 'collect'").fetchall()
+    assert n == 2 + 181

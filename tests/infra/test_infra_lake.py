@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk.assertions import Capture, Match
-from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS, glue_type
 
+from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS, glue_type
 from infra.constructs.lake import saved_queries
 
 

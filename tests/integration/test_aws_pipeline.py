@@ -12,11 +12,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-
-from barometer.lake.store import Lake, S3Options
-from barometer.query import query
-from barometer.runs import STAGES
-
 from _moto import (
     REGION,
     REPO,
@@ -28,6 +23,10 @@ from _moto import (
     load_handler,
     moto_server,
 )
+
+from barometer.lake.store import Lake, S3Options
+from barometer.query import query
+from barometer.runs import STAGES
 
 NEEDED = ("barometer.collect", "barometer.score", "barometer.publish", "barometer.sim.server",
           "barometer.sim.world", "barometer.pipeline")

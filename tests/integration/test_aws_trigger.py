@@ -10,11 +10,10 @@ from datetime import date
 from typing import Any
 
 import pytest
+from _moto import CREDENTIALS, REGION, client, moto_server, synthesized_definition
 
 from barometer.aws.events import RunRequest
 from barometer.aws.trigger import register, trigger
-
-from _moto import CREDENTIALS, REGION, client, moto_server, synthesized_definition
 
 pytest.importorskip("aws_cdk")
 

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+
 from barometer.config import load_panel
 from barometer.lake.schemas import SCHEMAS
 from barometer.lake.store import Lake

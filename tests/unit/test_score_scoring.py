@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from barometer.config import Scoring
 from barometer.errors import ConfigError
 from barometer.score.definitions import INDICATOR_IDS
 from barometer.score.scoring import normalise, rank_of, score_values
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 METHODS = ("minmax", "zscore", "rank", "goalposts")
 AGGS = ("arithmetic", "geometric")

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
+
 from barometer.config import resolve_panel
 from barometer.sim import calibration as cal
 from barometer.sim.query import SearchIndex

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from barometer.errors import ConfigError
 from barometer.topics import DATA_PATH, Taxonomy, normalise, tag
 

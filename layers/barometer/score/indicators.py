@@ -48,11 +48,9 @@ class Window:
     @classmethod
     def for_run(cls, dt: date, scoring: Scoring) -> Window:
         start = dt - timedelta(days=scoring.window_days - 1)
-        if scoring.growth_reference == "yoy":
-            ref = _one_year_before(dt)
-        else:
-            # The previous window ends the day before this one starts.
-            ref = dt - timedelta(days=scoring.window_days)
+        # `previous`: the previous window ends the day before this one starts.
+        yoy = scoring.growth_reference == "yoy"
+        ref = _one_year_before(dt) if yoy else dt - timedelta(days=scoring.window_days)
         return cls(start, dt, ref)
 
     @property
