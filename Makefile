@@ -57,6 +57,8 @@ serve: setup
 lint: $(VENV)/.stamp-dev
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	@# each handler is a top-level `handler` module of its own: one mypy run per function
+	@for f in functions/*/handler.py; do $(PY) -m mypy --no-error-summary $$f || exit 1; done
 
 test: setup-dev lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup

@@ -227,8 +227,6 @@ def test_renamed_handle_keeps_history_on_account_id(sim: Any, lake: Lake, world:
     # Whatever the id lookup gives, the account's posts keep flowing from its known id.
     new = [r for r in table(lake, "posts", D1) if r["created_at"].date() == D1]
     assert ids(new, brand_id="alpha") == truth_posts(world, "alpha", D1, clock(D1))
-    if any("users_by_id: 404" in e for e in s.errors):
-        pytest.xfail("the simulator does not serve GET /2/users?ids= yet (rename detection needs it)")
     acc = {r["brand_id"]: r for r in table(lake, "accounts", D1)}
     before = {r["brand_id"]: r for r in table(lake, "accounts", D)}
     assert acc["alpha"]["status"] == "renamed" and acc["alpha"]["handle"] == "AlphaNew"

@@ -34,6 +34,7 @@ def ids(sim_server: SimServer) -> dict[str, str]:
 
 CASES: list[tuple[str, str]] = [
     ("/2/users/by?usernames=sanofi,GSK_FR,nobody_here&" + UF, "Get2UsersByResponse"),
+    ("/2/users?ids={sanofi},{msd},1&" + UF, "Get2UsersResponse"),
     (
         "/2/users/{sanofi}/tweets?max_results=100&" + TF + "&expansions=author_id&" + UF,
         "Get2UsersIdTweetsResponse",

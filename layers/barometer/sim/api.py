@@ -28,6 +28,7 @@ from barometer.sim.world import DAY_MS, Post, User, World, min_id_at, snowflake_
 # App-only (bearer) limits per 15-minute window, from X's documented rate limits.
 RATE_LIMITS: dict[str, int] = {
     "users_by": 300,
+    "users": 300,
     "users_tweets": 1500,
     "tweets": 3500,
     "search_recent": 450,
@@ -122,6 +123,7 @@ _MEDIA_PLACE_POLL = ("media.fields", "poll.fields", "place.fields")
 _TWEET_PARAMS = ("tweet.fields", "user.fields", "expansions", *_MEDIA_PLACE_POLL)
 ALLOWED: dict[str, tuple[str, ...]] = {
     "users_by": ("usernames", "user.fields", "expansions", "tweet.fields"),
+    "users": ("ids", "user.fields", "expansions", "tweet.fields"),
     "users_tweets": (
         "since_id",
         "until_id",
@@ -165,6 +167,7 @@ _NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 _INVALID = "https://api.twitter.com/2/problems/invalid-request"
 _ROUTES = (
     (re.compile(r"^/2/users/by$"), "users_by"),
+    (re.compile(r"^/2/users$"), "users"),
     (re.compile(r"^/2/users/([^/]+)/tweets$"), "users_tweets"),
     (re.compile(r"^/2/tweets$"), "tweets"),
     (re.compile(r"^/2/tweets/search/recent$"), "search_recent"),
@@ -540,6 +543,8 @@ class XApi:
     def _dispatch(self, endpoint: str, arg: str | None, params: dict[str, str]) -> dict[str, Any]:
         if endpoint == "users_by":
             return self.users_by(params)
+        if endpoint == "users":
+            return self.users_by_ids(params)
         if endpoint == "users_tweets":
             assert arg is not None
             return self.users_tweets(arg, params)
@@ -796,6 +801,39 @@ class XApi:
                         "type": _NOT_FOUND,
                     }
                 )
+        with self._lock:
+            self.stats["users"] += len(data)
+        out: dict[str, Any] = {}
+        if data:
+            out["data"] = data
+        if errors:
+            out["errors"] = errors
+        return out
+
+    def users_by_ids(self, params: dict[str, str]) -> dict[str, Any]:
+        """`GET /2/users?ids=`: a renamed account answers by its stable id with its new username."""
+        raw = params.get("ids")
+        ids = raw.split(",") if raw else []
+        if not 1 <= len(ids) <= 100 or not all(i.isdigit() for i in ids):
+            raise invalid(f"The `ids` query parameter value [{raw}] is not a list of 1 to 100 user ids",
+                          {"ids": [raw or ""]})
+        uf = self._list(params, "user.fields", USER_FIELDS)
+        self._list(params, "expansions", USER_EXPANSIONS)
+        self._list(params, "tweet.fields", TWEET_FIELDS)
+        data, errors = [], []
+        for uid in ids:
+            u = self.world.users.get(uid)
+            if u is not None and self.username(u).lower() not in self.faults.suspended:
+                data.append(self.user_json(u, uf))
+                continue
+            suspended = u is not None
+            errors.append({
+                "value": uid,
+                "detail": f"User has been suspended: [{uid}]." if suspended
+                else f"Could not find user with ids: [{uid}].",
+                "title": "Forbidden" if suspended else "Not Found Error",
+                "resource_type": "user", "parameter": "ids", "resource_id": uid, "type": _NOT_FOUND,
+            })
         with self._lock:
             self.stats["users"] += len(data)
         out: dict[str, Any] = {}

@@ -29,6 +29,7 @@ from barometer.errors import ConfigError
 
 ENDPOINTS = (
     "users_by",
+    "users",
     "users_tweets",
     "tweets",
     "search_recent",
