@@ -3,38 +3,85 @@
 Event: the state machine input `{panel, date?, stages?, brands?}`. Returns the StageSummary.
 Thin by design: settings, the X token, logs, traces and metrics here; the work in
 `barometer.collect.run_collect`.
+
+Cold start: importing this module (Lambda's init phase) loads Powertools, the typed event and
+settings and nothing heavy. The stage's library (tweepy, pyarrow, the lake) and the boto3
+Secrets Manager client are loaded on the first invocation that runs the stage, by `_stage()`,
+and kept in a module global for the warm invocations; that first invocation pays for them
+(bench/README.md, section startup, reports both figures). A request that skips the stage
+never loads them.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from barometer.aws import runtime
 from barometer.aws.events import RunRequest
 from barometer.aws.settings import Settings
-from barometer.collect import CollectOptions, run_collect
-from barometer.collect.client import make_client
-from barometer.pipeline import run_clock
-from barometer.runs import Stage
+from barometer.runs import Stage, StageSummary, new_run_id
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    from barometer.collect import CollectOptions
 
 STAGE: Stage = "collect"
 SERVICE = "barometer-collect"
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# X-Ray patches only what this function calls: Secrets Manager and the X API (tweepy → requests). Powertools' default,
+# patch_all, would also import and patch sqlite3, httplib... at init when tracing is active.
+tracer = Tracer(service=SERVICE, patch_modules=("botocore", "requests"))
 metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=SERVICE)
 copy_config_to_registered_loggers(source_logger=logger, include={"barometer"})
 
 SETTINGS = Settings.from_env(os.environ)  # once per cold start; the library never reads the environment
-_secrets = parameters.SecretsProvider(boto3_client=SETTINGS.boto3_client("secretsmanager"))
+
+
+class _CollectStage:
+    """What running the stage needs beyond the edge: imported/built once, on first use."""
+
+    run_collect: Callable[..., StageSummary]
+    make_client: Callable[..., Any]
+    options: type[CollectOptions]
+    run_clock: Callable[[date], datetime]
+    secrets: SecretsProvider
+
+    # not a dataclass: the tests load this file without registering it in sys.modules
+    def __init__(self, run_collect: Callable[..., StageSummary], make_client: Callable[..., Any],
+                 options: type[CollectOptions], run_clock: Callable[[date], datetime],
+                 secrets: SecretsProvider) -> None:
+        self.run_collect, self.make_client, self.options = run_collect, make_client, options
+        self.run_clock, self.secrets = run_clock, secrets
+
+
+_loaded: _CollectStage | None = None
+
+
+def _stage() -> _CollectStage:
+    """The collect library and the Secrets Manager client: loaded on the first invocation that
+    runs the stage (not at init, see the module doc), then cached for the warm invocations."""
+    global _loaded
+    if _loaded is None:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider  # imports boto3
+
+        from barometer.collect import CollectOptions, run_collect
+        from barometer.collect.client import make_client
+        from barometer.pipeline import run_clock
+
+        secrets = SecretsProvider(boto3_client=SETTINGS.boto3_client("secretsmanager"))
+        _loaded = _CollectStage(run_collect=run_collect, make_client=make_client,
+                                options=CollectOptions, run_clock=run_clock, secrets=secrets)
+    return _loaded
 
 
 def x_token() -> str:
@@ -43,7 +90,7 @@ def x_token() -> str:
         if SETTINGS.simulated:
             return runtime.SIM_TOKEN
         raise runtime.StageError("X_TOKEN_SECRET_ARN is not set")
-    value = _secrets.get(SETTINGS.x_token_secret_arn, max_age=SETTINGS.secret_max_age_seconds)
+    value = _stage().secrets.get(SETTINGS.x_token_secret_arn, max_age=SETTINGS.secret_max_age_seconds)
     return runtime.bearer_token(value)  # type: ignore[arg-type]
 
 
@@ -58,19 +105,21 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(panel=request.panel, dt=dt.isoformat(), stage=STAGE)
     tracer.put_annotation(key="panel", value=request.panel)
 
+    stage = _stage()
     lake = SETTINGS.lake()
     panel = runtime.load_panel(lake, request.panel)
     # The simulator's clock for a run of D is D+1T05:00Z; the real API runs on the wall clock.
-    now = run_clock(dt) if SETTINGS.simulated else datetime.now(UTC).replace(tzinfo=None)
+    now = stage.run_clock(dt) if SETTINGS.simulated else datetime.now(UTC).replace(tzinfo=None)
     # The deadline is wall-clock time, whatever the API's clock: this invocation's end, less a margin.
-    options = CollectOptions(now=now, brands=request.brands,
-                             deadline=runtime.deadline(context, SETTINGS.safety_margin_seconds))
-    client = make_client(x_token(), base_url=SETTINGS.x_api_base_url)
+    options = stage.options(now=now, brands=request.brands,
+                            deadline=runtime.deadline(context, SETTINGS.safety_margin_seconds))
+    client = stage.make_client(x_token(), base_url=SETTINGS.x_api_base_url)
+    run_id = new_run_id(STAGE, panel.id, dt)
+    logger.set_correlation_id(run_id)  # every line of this run carries it
     logger.info("collect started", extra={"brands": request.brands or len(panel.brands),
                                           "deadline": str(options.deadline)})
 
-    summary = run_collect(panel, dt, lake, client, options)
-    logger.set_correlation_id(summary.run_id)
+    summary = stage.run_collect(panel, dt, lake, client, options, run_id=run_id)
     metrics.add_dimension(name="panel", value=panel.id)
     for name, value in runtime.metrics(summary).items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

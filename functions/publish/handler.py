@@ -3,12 +3,20 @@
 Event: the state machine input `{panel, date?, stages?, brands?}`. Returns the StageSummary.
 The site goes to S3 (served by CloudFront): only changed files, then one CloudFront
 invalidation of their paths; a run that fails the quality gate leaves the site untouched.
+
+Cold start: importing this module (Lambda's init phase) loads Powertools, the typed event and
+settings and nothing heavy. The site builder (`barometer.publish`: pyarrow, the templates, the
+lake) and the boto3 S3 and CloudFront clients are loaded on the first invocation that runs the
+stage, by `_stage()`, and kept in a module global for the warm invocations; that first
+invocation pays for them (bench/README.md, section startup, reports both figures). A request
+that skips the stage never loads them.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
@@ -18,21 +26,56 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from barometer.aws import runtime
 from barometer.aws.events import RunRequest
 from barometer.aws.settings import Settings
-from barometer.publish import PublishOptions, SiteTarget, run_publish
-from barometer.runs import Stage
+from barometer.runs import Stage, StageSummary, new_run_id
+
+if TYPE_CHECKING:
+    from barometer.publish import PublishOptions, SiteTarget
 
 STAGE: Stage = "publish"
 PUBLISH_LOG_KEYS = ("pages", "uploaded", "unchanged", "invalidation_id", "reason")
 SERVICE = "barometer-publish"
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# X-Ray patches only what this function calls: S3 and CloudFront (boto3). Powertools' default,
+# patch_all, would also import and patch sqlite3, httplib... at init when tracing is active.
+tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
 metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=SERVICE)
 copy_config_to_registered_loggers(source_logger=logger, include={"barometer"})
 
 SETTINGS = Settings.from_env(os.environ)  # once per cold start; the library never reads the environment
-_s3 = SETTINGS.boto3_client("s3")
-_cloudfront = SETTINGS.boto3_client("cloudfront") if SETTINGS.distribution_id else None
+
+
+class _PublishStage:
+    """What running the stage needs beyond the edge: imported/built once, on first use."""
+
+    run_publish: Callable[..., StageSummary]
+    options: type[PublishOptions]
+    target: type[SiteTarget]
+    s3: Any
+    cloudfront: Any
+
+    # not a dataclass: the tests load this file without registering it in sys.modules
+    def __init__(self, run_publish: Callable[..., StageSummary], options: type[PublishOptions],
+                 target: type[SiteTarget], s3: Any, cloudfront: Any) -> None:
+        self.run_publish, self.options, self.target = run_publish, options, target
+        self.s3, self.cloudfront = s3, cloudfront
+
+
+_loaded: _PublishStage | None = None
+
+
+def _stage() -> _PublishStage:
+    """The site builder and the S3/CloudFront clients: loaded on the first invocation that runs
+    the stage (not at init, see the module doc), then cached for the warm invocations."""
+    global _loaded
+    if _loaded is None:
+        from barometer.publish import PublishOptions, SiteTarget, run_publish
+
+        _loaded = _PublishStage(
+            run_publish=run_publish, options=PublishOptions, target=SiteTarget,
+            s3=SETTINGS.boto3_client("s3"),
+            cloudfront=SETTINGS.boto3_client("cloudfront") if SETTINGS.distribution_id else None)
+    return _loaded
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -48,18 +91,20 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(panel=request.panel, dt=dt.isoformat(), stage=STAGE)
     tracer.put_annotation(key="panel", value=request.panel)
 
+    stage = _stage()
     lake = SETTINGS.lake()
     panel = runtime.load_panel(lake, request.panel)
     # Only changed files are uploaded (MD5 against the bucket); their paths are invalidated.
-    target = SiteTarget.s3_bucket(SETTINGS.site_bucket, SETTINGS.site_prefix, client=_s3,
-                                  cloudfront=_cloudfront,
-                                  distribution_id=SETTINGS.distribution_id, site_url=SETTINGS.site_url)
-    options = PublishOptions(simulated=SETTINGS.simulated, site_url=SETTINGS.site_url,
-                             base_url=SETTINGS.site_url or "")
+    target = stage.target.s3_bucket(SETTINGS.site_bucket, SETTINGS.site_prefix, client=stage.s3,
+                                    cloudfront=stage.cloudfront, distribution_id=SETTINGS.distribution_id,
+                                    site_url=SETTINGS.site_url)
+    options = stage.options(simulated=SETTINGS.simulated, site_url=SETTINGS.site_url,
+                            base_url=SETTINGS.site_url or "")
+    run_id = new_run_id(STAGE, panel.id, dt)
+    logger.set_correlation_id(run_id)  # every line of this run carries it
     logger.info("publish started", extra={"bucket": SETTINGS.site_bucket, "prefix": SETTINGS.site_prefix})
 
-    summary = run_publish(panel, dt, lake, target, options)
-    logger.set_correlation_id(summary.run_id)
+    summary = stage.run_publish(panel, dt, lake, target, options, run_id=run_id)
     metrics.add_dimension(name="panel", value=panel.id)
     for name, value in runtime.metrics(summary).items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -2,11 +2,18 @@
 
 Event: the state machine input `{panel, date?, stages?, brands?}` (`brands` is ignored: the
 index normalises across the whole panel). Returns the StageSummary.
+
+Cold start: importing this module (Lambda's init phase) loads Powertools, the typed event and
+settings and nothing heavy. The scorer (`barometer.score`: pyarrow, numpy, the lake) is
+imported on the first invocation that runs the stage, by `_stage()`, and kept in a module
+global for the warm invocations; that first invocation pays for it (bench/README.md, section
+startup, reports both figures). A request that skips the stage never imports it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -17,18 +24,44 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from barometer.aws import runtime
 from barometer.aws.events import RunRequest
 from barometer.aws.settings import Settings
-from barometer.runs import Stage
-from barometer.score import run_score
+from barometer.runs import Stage, StageSummary, new_run_id
 
 STAGE: Stage = "score"
 SERVICE = "barometer-score"
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# X-Ray patches only what this function calls: AWS SDK calls (the lake is read by pyarrow's
+# C++ S3 client). Powertools' default, patch_all, would also import and patch sqlite3,
+# httplib... at init when tracing is active.
+tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
 metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=SERVICE)
 copy_config_to_registered_loggers(source_logger=logger, include={"barometer"})
 
 SETTINGS = Settings.from_env(os.environ)  # once per cold start; the library never reads the environment
+
+
+class _ScoreStage:
+    """What running the stage needs beyond the edge: imported once, on first use."""
+
+    run_score: Callable[..., StageSummary]
+
+    # not a dataclass: the tests load this file without registering it in sys.modules
+    def __init__(self, run_score: Callable[..., StageSummary]) -> None:
+        self.run_score = run_score
+
+
+_loaded: _ScoreStage | None = None
+
+
+def _stage() -> _ScoreStage:
+    """The scorer: imported on the first invocation that runs the stage (not at init, see the
+    module doc), then cached for the warm invocations."""
+    global _loaded
+    if _loaded is None:
+        from barometer.score import run_score
+
+        _loaded = _ScoreStage(run_score=run_score)
+    return _loaded
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -42,12 +75,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(panel=request.panel, dt=dt.isoformat(), stage=STAGE)
     tracer.put_annotation(key="panel", value=request.panel)
 
+    stage = _stage()
     lake = SETTINGS.lake()
     panel = runtime.load_panel(lake, request.panel)
+    run_id = new_run_id(STAGE, panel.id, dt)
+    logger.set_correlation_id(run_id)  # every line of this run carries it
     logger.info("score started", extra={"brands": len(panel.brands)})
 
-    summary = run_score(panel, dt, lake)
-    logger.set_correlation_id(summary.run_id)
+    summary = stage.run_score(panel, dt, lake, run_id=run_id)
     metrics.add_dimension(name="panel", value=panel.id)
     for name, value in runtime.metrics(summary).items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

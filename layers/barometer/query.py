@@ -75,6 +75,12 @@ def to_duckdb(sql: str) -> str:
         if t.name in SCHEMAS and t.args.get("db") is not None:
             t.set("db", None)
             t.set("catalog", None)
+    # Trino's date_add on a DATE is a DATE; DuckDB's `date + INTERVAL` is a TIMESTAMP, and
+    # comparing the `dt` partition column with a timestamp disables partition pruning.
+    for node in list(tree.find_all(exp.DateAdd, exp.DateSub)):
+        arg = node.this
+        if isinstance(arg, exp.Cast) and arg.to.is_type(exp.DataType.Type.DATE):
+            node.replace(exp.cast(node.copy(), exp.DataType.Type.DATE))
     return str(tree.sql(dialect="duckdb"))
 
 
@@ -110,7 +116,7 @@ def connect(lake: Lake, tables: Iterable[str] = TABLES) -> Any:
             glob = _sql_string(f"{lake.path(table)}/**/*.parquet")
             con.execute(
                 f'CREATE VIEW "{table}" AS SELECT * FROM read_parquet({glob}, hive_partitioning = true, '
-                f"hive_types = {HIVE_TYPES}, union_by_name = true)"
+                f"hive_types = {HIVE_TYPES})"
             )
         else:
             con.register(table, dataset(lake, table))

@@ -1,15 +1,19 @@
-"""Stage runs: the typed summary every stage returns, and its row in the `runs` table."""
+"""Stage runs: the typed summary every stage returns, and its row in the `runs` table.
+
+Light on purpose (pydantic only): the Lambda handlers and `barometer.aws.events` import it at
+cold start, so pyarrow and the lake are imported by `record_run` only, when a row is written.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from barometer.lake.store import Lake
+if TYPE_CHECKING:
+    from barometer.lake.store import Lake
 
 Stage = Literal["collect", "score", "publish"]
 Status = Literal["ok", "partial", "failed", "skipped"]
@@ -74,6 +78,8 @@ class StageSummary(BaseModel):
 
 def record_run(lake: Lake, summary: StageSummary) -> None:
     """Write the run's row; one part per stage, so a rerun of the stage replaces its row."""
+    import pyarrow as pa
+
     from barometer.lake.schemas import RUNS
 
     table = pa.Table.from_pylist([summary.to_row()], schema=RUNS)

@@ -163,6 +163,32 @@ def test_handler_skips_a_stage_not_requested(env: Path) -> None:
     out = h.handler({"panel": "pharma-fr", "date": "2018-04-30", "stages": ["score"]}, _Context(60_000))
     assert out["status"] == "skipped" and out["stage"] == "collect" and out["dt"] == "2018-04-30"
     assert not any(env.iterdir())
+    assert h._loaded is None  # a skipped stage never loads its library
+
+
+def test_handlers_import_light_and_load_their_stage_once(env: Path) -> None:
+    """Cold start (the handler module's import) pulls none of the heavy libraries; the stage's
+    library is loaded on first use and kept for the warm invocations (checked in a fresh
+    interpreter: this one has already imported them)."""
+    code = (
+        "import importlib.util, sys\n"
+        "heavy = ('pyarrow', 'numpy', 'pandas', 'duckdb', 'tweepy', 'boto3', 'jinja2')\n"
+        "for stage in ('collect', 'score', 'publish'):\n"
+        "    spec = importlib.util.spec_from_file_location('h_' + stage, sys.argv[1] + '/' + stage + '/handler.py')\n"
+        "    h = importlib.util.module_from_spec(spec)\n"
+        "    spec.loader.exec_module(h)\n"
+        "    loaded = [m for m in heavy if m in sys.modules]\n"
+        "    assert not loaded, (stage, loaded)\n"
+        "h._stage()\n"
+        "assert 'pyarrow' in sys.modules and h._stage() is h._stage()\n"
+    )
+    import os
+    import subprocess
+
+    environ = {**os.environ, "PYTHONPATH": str(REPO / "layers")}
+    proc = subprocess.run([sys.executable, "-c", code, str(REPO / "functions")], env=environ,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 def test_collect_handler_token_is_cached_and_never_logged(
@@ -184,15 +210,18 @@ def test_collect_handler_token_is_cached_and_never_logged(
             seen["token"] = bearer
             return object()
 
-        def fake_collect(panel: Any, dt: date, lake: Any, client: Any, options: Any) -> StageSummary:
+        def fake_collect(panel: Any, dt: date, lake: Any, client: Any, options: Any,
+                         run_id: str | None = None) -> StageSummary:
             seen["deadline"], seen["brands"] = options.deadline, options.brands
             logging.getLogger("barometer.collect").info("collecting %s", panel.id)
-            s = StageSummary.start("collect", panel.id, dt)
+            s = StageSummary.start("collect", panel.id, dt, run_id=run_id)
             s.brands_ok, s.posts_read = 1, 10
             return s.finish("ok")
 
-        monkeypatch.setattr(h, "make_client", fake_client)
-        monkeypatch.setattr(h, "run_collect", fake_collect)
+        # The stage's library is loaded lazily (on first use) and cached: replace it there.
+        stage = h._stage()
+        monkeypatch.setattr(stage, "make_client", fake_client)
+        monkeypatch.setattr(stage, "run_collect", fake_collect)
         event = {"panel": "pharma-fr", "date": "2018-04-30", "stages": ["collect"], "brands": ["sanofi"]}
         before = datetime.now(UTC).replace(tzinfo=None)
         out = h.handler(event, _Context(120_000))
@@ -209,4 +238,6 @@ def test_collect_handler_token_is_cached_and_never_logged(
     records = [json.loads(line) for line in logs.splitlines() if line.startswith('{"level"')]
     finished = [r for r in records if r["message"] == "collect finished"]
     assert finished[0]["correlation_id"] == out["run_id"] and finished[0]["service"] == "barometer-collect"
+    started = [r for r in records if r["message"] == "collect started"]
+    assert started[0]["correlation_id"] == out["run_id"]  # set before the stage runs
     assert '"BrandsCollected"' in logs and '"OpinionBarometer"' in logs

@@ -1,18 +1,23 @@
 """What the three handlers share, with no Powertools and no `os.environ`: the panel, the
-deadline, the X token's shape and the metrics a stage summary yields."""
+deadline, the X token's shape and the metrics a stage summary yields.
+
+Imported at cold start, so light (pydantic, yaml): the lake (pyarrow) only as a type; a `Lake`
+is passed in by the handler, built on its first invocation."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import yaml
 
 from barometer.config import Panel, parse_panel, resolve_panel
 from barometer.errors import BarometerError, ConfigError
-from barometer.lake.store import Lake
 from barometer.runs import Stage, StageSummary
+
+if TYPE_CHECKING:
+    from barometer.lake.store import Lake
 
 PANELS_PREFIX = "panels"
 METRICS_NAMESPACE = "OpinionBarometer"

@@ -1,14 +1,20 @@
-"""Runtime settings of the Lambda functions, parsed once from the environment at the edge."""
+"""Runtime settings of the Lambda functions, parsed once from the environment at the edge.
+
+Imported at cold start: pydantic only. The lake (pyarrow) and boto3 are imported by the
+methods that build them, on a handler's first invocation.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from barometer.errors import ConfigError
-from barometer.lake.store import Lake, S3Options
+
+if TYPE_CHECKING:
+    from barometer.lake.store import Lake, S3Options
 
 # Environment variable → Settings field. The CDK stack sets these on the three functions.
 ENV_VARS: dict[str, str] = {
@@ -94,9 +100,13 @@ class Settings(BaseModel):
 
     # -- adapters built from the settings -------------------------------------------------
     def s3_options(self) -> S3Options:
+        from barometer.lake.store import S3Options
+
         return S3Options(endpoint_url=self.aws_endpoint_url, region=self.region)
 
     def lake(self) -> Lake:
+        from barometer.lake.store import Lake
+
         return Lake(self.lake_uri, s3=self.s3_options())
 
     def boto3_client(self, service: str, session: Any = None) -> Any:

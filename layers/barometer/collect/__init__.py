@@ -469,9 +469,9 @@ class _Run:
 
 
 def run_collect(panel: Panel, dt: date, lake: Lake, client: tweepy.Client,
-                options: CollectOptions) -> StageSummary:
+                options: CollectOptions, run_id: str | None = None) -> StageSummary:
     """Collect date `dt` for `panel` into `lake` (see the module doc); returns the run summary."""
-    summary = StageSummary.start("collect", panel.id, dt)
+    summary = StageSummary.start("collect", panel.id, dt, run_id=run_id)
     r = _Run(panel, dt, lake, client, options, summary)
     prior = prior_posts(lake, panel.id, dt, r.refresh_days)
     r.run(prior)

@@ -45,15 +45,15 @@ def _site_url(target: SiteTarget, options: PublishOptions) -> str:
     return target.uri.rstrip("/") + "/index.html"
 
 
-def run_publish(panel: Panel, dt: date, lake: Lake, target: SiteTarget, options: PublishOptions
-                ) -> StageSummary:
+def run_publish(panel: Panel, dt: date, lake: Lake, target: SiteTarget, options: PublishOptions,
+                run_id: str | None = None) -> StageSummary:
     """Build the site for (panel, dt) and publish it to `target`, unless the quality gate fails.
 
     Status: `ok` (published; possibly nothing changed), `skipped` (gate failed: the published
     site is left untouched; `details.reason`, `details.last_published`), or `failed` (the error
     is recorded in the runs table, then raised).
     """
-    summary = StageSummary.start("publish", panel.id, dt)
+    summary = StageSummary.start("publish", panel.id, dt, run_id=run_id)
     t0 = time.perf_counter()
     try:
         gate = check_gate(panel, dt, lake)

@@ -98,10 +98,62 @@ def _brand_index(col: pa.ChunkedArray | pa.Array, brand_ids: list[str]) -> np.nd
 
 
 def _codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """Integer codes of a string column (equal strings, equal codes)."""
+    """Integer codes of a string column (equal strings, equal codes; nulls -1), in [-1, len).
+
+    Ids on the networks are decimal integers: when every value is a canonical one (ASCII
+    digits, no leading zero) and fits an int64, the codes are the dense ranks of the parsed
+    integers, far cheaper than hashing the strings. Otherwise the strings are hashed.
+    """
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    ints = _canonical_ints(arr)
+    if ints is not None:
+        return _dense(ints)
     enc = pc.dictionary_encode(arr)
     return np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+_POW10 = np.array([10 ** k for k in range(1, 19)], dtype=np.int64)
+
+
+def _canonical_ints(arr: pa.Array) -> np.ndarray | None:
+    """The values as int64 when each is a canonical decimal integer (one string, one int)."""
+    if len(arr) == 0 or arr.null_count or not pa.types.is_string(arr.type):
+        return None
+    if not pc.all(pc.ascii_is_decimal(arr)).as_py():
+        return None
+    try:
+        ints = np.asarray(pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    # Digits only, and exactly as many as the integer's own: no leading zero.
+    digits = np.searchsorted(_POW10, ints, side="right") + 1
+    lengths = np.asarray(pc.binary_length(arr).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if (ints < 0).any() or not np.array_equal(digits, lengths):
+        return None
+    return ints
+
+
+def _dense(x: np.ndarray) -> np.ndarray:
+    """Dense ranks of integers (0 for the smallest value)."""
+    order = np.argsort(x)
+    sx = x[order]
+    step = np.empty(len(x), dtype=np.int64)
+    step[:1] = 0
+    np.not_equal(sx[1:], sx[:-1], out=step[1:], casting="unsafe")
+    out = np.empty(len(x), dtype=np.int64)
+    out[order] = np.cumsum(step)
+    return out
+
+
+def _unique(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique without its slow hash path for large int arrays)."""
+    s = np.sort(x)
+    if len(s) < 2:
+        return s
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
 
 
 def _ts_int(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -119,6 +171,9 @@ def _last_per_key(keys: np.ndarray, *order_by: np.ndarray) -> np.ndarray:
     """
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int64)
+    sk = np.sort(keys)
+    if not (sk[1:] == sk[:-1]).any():  # every key once: every row is its key's last
+        return np.arange(len(keys), dtype=np.int64)
     order = np.lexsort((*reversed(order_by), keys)) if order_by else np.argsort(keys, kind="stable")
     sk = keys[order]
     last = np.ones(len(sk), dtype=bool)
@@ -135,8 +190,12 @@ def _created_in(w: Window) -> ds.Expression:
         ds.field("created_at") < pa.scalar(w.ts_end, pa.timestamp("ms")))
 
 
-def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) -> WindowData:
-    """Read and clean the lake rows the indicators of (panel, dt) are computed from."""
+def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None,
+                with_topics: bool = True) -> WindowData:
+    """Read and clean the lake rows the indicators of (panel, dt) are computed from.
+
+    `with_topics=False` leaves the `topics` columns out (the indicators never read them).
+    """
     scoring = scoring or panel.scoring
     w = Window.for_run(dt, scoring)
     brand_ids = sorted(b.id for b in panel.brands)
@@ -152,7 +211,7 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
 
     # -- posts -----------------------------------------------------------------------------
     post_cols = ["post_id", "brand_id", "account_id", "kind", "likes", "reposts", "replies", "quotes",
-                 "mentioned_handles", "topics", "deleted", "observed_at", "dt"]
+                 "mentioned_handles", *(["topics"] if with_topics else []), "deleted", "observed_at", "dt"]
     raw = lake.read("posts", panel.id, w.start, w.end, columns=post_cols, filter=_created_in(w))
     rows_read["posts"] = raw.num_rows
     bidx = _brand_index(raw["brand_id"], brand_ids)
@@ -172,35 +231,38 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
         "is_repost": pc.fill_null(pc.equal(posts["kind"], "repost"), False),
         "interactions": pc.cast(inter, pa.int64()),
         "mentioned_handles": posts["mentioned_handles"],
-        "topics": posts["topics"],
+        **({"topics": posts["topics"]} if with_topics else {}),
     })
 
     # -- mentions --------------------------------------------------------------------------
-    men_cols = ["post_id", "brand_id", "author_id", "author_handle", "mentioned_handles", "topics",
-                "observed_at", "dt"]
+    men_cols = ["post_id", "brand_id", "author_id", "author_handle", "mentioned_handles",
+                *(["topics"] if with_topics else []), "observed_at", "dt"]
     mraw = lake.read("mentions", panel.id, w.start, w.end, columns=men_cols, filter=_created_in(w))
     rows_read["mentions"] = mraw.num_rows
     mb = _brand_index(mraw["brand_id"], brand_ids)
+    pcode = _codes(mraw["post_id"]) if len(mb) else mb
     # One row per (brand, post): the latest observation (its topics are the freshest).
-    latest = _last_per_key(mb * (1 << 40) + _codes(mraw["post_id"]) if len(mb) else mb,
+    latest = _last_per_key(mb * (1 << 40) + pcode if len(mb) else mb,
                            _ts_int(mraw["observed_at"]), _ts_int(mraw["dt"]))
-    mraw, mb = mraw.take(pa.array(latest, pa.int64())), mb[latest]
+    if len(latest) < len(mb):
+        mraw, mb, pcode = mraw.take(pa.array(latest, pa.int64())), mb[latest], pcode[latest]
+    del latest
     # A brand's own accounts mentioning it are not "others": drop by account id or handle.
-    own_ids, own_handles = _own_keys(panel, accounts, reference)
-    author_handle = pc.utf8_lower(pc.fill_null(mraw["author_handle"], ""))
-    key_id = pc.binary_join_element_wise(mraw["brand_id"], pc.fill_null(mraw["author_id"], ""), "\x00")
-    key_h = pc.binary_join_element_wise(mraw["brand_id"], author_handle, "\x00")
-    own = pc.or_(pc.is_in(key_id, value_set=own_ids), pc.is_in(key_h, value_set=own_handles))
-    keep = (mb >= 0) & ~np.asarray(own.to_numpy(zero_copy_only=False), dtype=bool)
-    mraw = mraw.filter(pa.array(keep))
+    author_handle = pc.utf8_lower(mraw["author_handle"])
+    own = _own_mask(panel, mb, mraw["author_id"], author_handle, accounts, reference)
+    keep = (mb >= 0) & ~own
+    if not keep.all():
+        mraw, author_handle = mraw.filter(pa.array(keep)), author_handle.filter(pa.array(keep))
     mentions = pa.table({
         "brand_idx": pa.array(mb[keep]),
         "post_id": mraw["post_id"],
+        "post_code": pa.array(pcode[keep]),
         "author_id": mraw["author_id"],
-        "author_handle": pc.utf8_lower(mraw["author_handle"]),
+        "author_handle": author_handle,
         "mentioned_handles": mraw["mentioned_handles"],
-        "topics": mraw["topics"],
+        **({"topics": mraw["topics"]} if with_topics else {}),
     })
+    del mraw, mb, pcode, keep, own
 
     return WindowData(
         panel=panel, window=w, brand_ids=brand_ids, posts=posts, mentions=mentions,
@@ -223,17 +285,41 @@ def _latest_accounts(t: pa.Table, brand_ids: list[str]) -> pa.Table:
     return out.append_column("brand_idx", pa.array(bidx)).filter(pa.array(bidx >= 0))
 
 
-def _own_keys(panel: Panel, *accounts: pa.Table) -> tuple[pa.Array, pa.Array]:
-    ids: set[str] = set()
-    handles = {f"{b.id}\x00{a.handle.lower()}" for b in panel.brands for a in b.accounts}
+def _own_mask(panel: Panel, mb: np.ndarray, author_id: pa.ChunkedArray, author_handle: pa.ChunkedArray,
+              *accounts: pa.Table) -> np.ndarray:
+    """Rows whose author is one of the mentioned brand's own accounts (by account id or handle).
+
+    The handles are compared lower-cased; a row's author id and lower-cased handle are matched
+    against the (brand, id) and (brand, handle) pairs of the panel and of the accounts tables.
+    """
+    ids: set[tuple[int, str]] = set()
+    brand_of = {b: i for i, b in enumerate(sorted(b.id for b in panel.brands))}
+    handles = {(brand_of[b.id], a.handle.lower()) for b in panel.brands for a in b.accounts}
     for t in accounts:
-        for bid, aid, h in zip(t["brand_id"].to_pylist(), t["account_id"].to_pylist(),
-                               t["handle"].to_pylist(), strict=True):
+        if t.num_rows == 0:
+            continue
+        g = t.group_by(["brand_idx", "account_id", "handle"], use_threads=False).aggregate([])
+        for bi, aid, h in zip(g["brand_idx"].to_pylist(), g["account_id"].to_pylist(),
+                              g["handle"].to_pylist(), strict=True):
             if aid:
-                ids.add(f"{bid}\x00{aid}")
+                ids.add((bi, aid))
             if h:
-                handles.add(f"{bid}\x00{h.lower()}")
-    return pa.array(sorted(ids), pa.string()), pa.array(sorted(handles), pa.string())
+                handles.add((bi, h.lower()))
+    own = np.zeros(len(mb), dtype=bool)
+    for pairs, col in ((ids, author_id), (handles, author_handle)):
+        if not pairs or len(mb) == 0:
+            continue
+        values = sorted({v for _, v in pairs})
+        nv = len(values)
+        pos = np.asarray(pc.fill_null(pc.index_in(col, value_set=pa.array(values, pa.string())), -1)
+                         .to_numpy(zero_copy_only=False), dtype=np.int64)
+        hit = np.flatnonzero(pos >= 0)
+        if len(hit) == 0:
+            continue
+        slot = {v: i for i, v in enumerate(values)}
+        own_keys = np.array(sorted(b * nv + slot[v] for b, v in pairs), dtype=np.int64)
+        own[hit[np.isin(mb[hit] * nv + pos[hit], own_keys)]] = True
+    return own
 
 
 # -- indicators ---------------------------------------------------------------------------
@@ -329,7 +415,9 @@ def _centrality(data: WindowData) -> tuple[np.ndarray, int]:
     # Mentions: one edge set per distinct post (a post mentioning two brands is two rows).
     m = data.mentions
     if m.num_rows:
-        m = m.take(pa.array(_last_per_key(_codes(m["post_id"])), pa.int64()))
+        last = _last_per_key(np.asarray(m["post_code"].to_numpy(), dtype=np.int64))
+        if len(last) < m.num_rows:
+            m = m.take(pa.array(last, pa.int64()))
     p = data.posts
     post_author = pa.array([], pa.string())
     if p.num_rows:
@@ -391,8 +479,9 @@ def compute_values(data: WindowData) -> tuple[Values, dict[str, object]]:
     mentions = np.bincount(mb, minlength=n).astype(np.float64)
     reach = np.zeros(n)
     if m.num_rows:
-        ak = mb * (1 << 40) + _codes(pc.fill_null(m["author_id"], ""))
-        reach = np.bincount(np.unique(ak) // (1 << 40), minlength=n).astype(np.float64)
+        aid = m["author_id"]
+        ak = mb * (1 << 40) + _codes(pc.fill_null(aid, "") if aid.null_count else aid)
+        reach = np.bincount(_unique(ak) // (1 << 40), minlength=n).astype(np.float64)
 
     end = _followers_end(data.accounts, n)
     ref = _followers_end(data.reference_accounts, n)
@@ -401,11 +490,11 @@ def compute_values(data: WindowData) -> tuple[Values, dict[str, object]]:
 
     observed = np.zeros(n, dtype=bool)
     if data.accounts.num_rows:
-        observed[np.unique(np.asarray(data.accounts["brand_idx"].to_numpy(), dtype=np.int64))] = True
+        observed[_unique(np.asarray(data.accounts["brand_idx"].to_numpy(), dtype=np.int64))] = True
     has_posts = observed & data.has_posts_partition
-    has_posts[np.unique(pb)] = True
+    has_posts[_unique(pb)] = True
     has_mentions = observed & data.has_mentions_partition
-    has_mentions[np.unique(mb)] = True
+    has_mentions[_unique(mb)] = True
 
     values: Values = {}
     for i, b in enumerate(data.brand_ids):
@@ -437,4 +526,4 @@ def compute_values(data: WindowData) -> tuple[Values, dict[str, object]]:
 
 def compute_indicators(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) -> Values:
     """The raw indicator values of every panel brand for run date `dt` (None = missing)."""
-    return compute_values(load_window(panel, dt, lake, scoring))[0]
+    return compute_values(load_window(panel, dt, lake, scoring, with_topics=False))[0]
