@@ -375,7 +375,16 @@ def pagerank(src: np.ndarray, dst: np.ndarray, n: int, weights: np.ndarray | Non
         return np.zeros(0)
     w = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
     # Merge parallel edges once, so each iteration touches each distinct edge once.
-    if len(src):
+    if len(src) and weights is None:
+        # Unit weights: a merged edge's weight is its count (exact in any order).
+        key = src.astype(np.int64) * n + dst.astype(np.int64)
+        key.sort()
+        start = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+        w = np.diff(np.append(start, len(key))).astype(np.float64)
+        uniq = key[start]
+        del key
+        src, dst = uniq // n, uniq % n
+    elif len(src):
         key = src.astype(np.int64) * n + dst.astype(np.int64)
         uniq, inv = np.unique(key, return_inverse=True)
         w = np.bincount(inv, weights=w)
@@ -428,32 +437,57 @@ def _centrality(data: WindowData) -> tuple[np.ndarray, int]:
         fallback = pa.array(first_handle, pa.string()).take(p["brand_idx"])
         post_author = pc.coalesce(by_account, fallback)
     m_authors = m["author_handle"].combine_chunks() if m.num_rows else pa.array([], pa.string())
-    authors = pa.chunked_array([m_authors, post_author], pa.string())
+    authors = pc.utf8_lower(pa.chunked_array([m_authors, post_author], pa.string()).combine_chunks())
+    del m_authors, post_author
     lists = pa.chunked_array([
         m["mentioned_handles"].combine_chunks() if m.num_rows else pa.array([], pa.list_(pa.string())),
         p["mentioned_handles"].combine_chunks() if p.num_rows else pa.array([], pa.list_(pa.string())),
     ], pa.list_(pa.string()))
     lists = lists.combine_chunks()
+    del m, p
     parents = np.asarray(pc.list_parent_indices(lists).to_numpy(zero_copy_only=False), dtype=np.int64)
     targets = pc.utf8_lower(pc.utf8_ltrim(pc.list_flatten(lists), characters="@"))
-    sources = pc.utf8_lower(authors.combine_chunks()).take(pa.array(parents, pa.int64()))
+    del lists
     if len(targets) == 0:
         return np.full(n, np.nan), 0
-    # One node id space over sources, targets and every brand handle.
+    # One node id space over the edges' sources, their targets and every brand handle,
+    # numbered by first appearance in (brand handles, sources, targets). Each author's
+    # handle is encoded once (not once per edge), then the distinct strings are merged.
     bh = pa.array(sorted(brand_handles), pa.string())
-    allh = pa.concat_arrays([bh, pc.fill_null(sources, ""), pc.fill_null(targets, "")])
-    codes = _codes(allh)
-    nb, ne = len(bh), len(targets)
-    hcode, src, dst = codes[:nb], codes[nb:nb + ne], codes[nb + ne:]
-    ok = (src != dst) & np.asarray(pc.is_valid(sources).to_numpy(zero_copy_only=False), dtype=bool) & \
-        np.asarray(pc.is_valid(targets).to_numpy(zero_copy_only=False), dtype=bool)
+    a_enc = pc.dictionary_encode(pc.fill_null(authors, ""))
+    src_a = np.asarray(a_enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)[parents]
+    ok = np.asarray(pc.is_valid(authors).to_numpy(zero_copy_only=False), dtype=bool)[parents]
+    del authors, parents
+    t_enc = pc.dictionary_encode(pc.fill_null(targets, ""))
+    ok &= np.asarray(pc.is_valid(targets).to_numpy(zero_copy_only=False), dtype=bool)
+    del targets
+    first_src = np.asarray(pc.unique(pa.array(src_a)).to_numpy(zero_copy_only=False), dtype=np.int64)
+    merged = pc.dictionary_encode(pa.concat_arrays(
+        [bh, a_enc.dictionary.take(pa.array(first_src, pa.int64())), t_enc.dictionary]))
+    codes = np.asarray(merged.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    nb, ns = len(bh), len(first_src)
+    a_map = np.full(len(a_enc.dictionary), -1, dtype=np.int64)
+    a_map[first_src] = codes[nb:nb + ns]
+    hcode = codes[:nb]
+    src = a_map[src_a]
+    dst = codes[nb + ns:][np.asarray(t_enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
+    del a_enc, t_enc, src_a, a_map
+    ok &= src != dst
     src, dst = src[ok], dst[ok]
+    del ok
     if len(src) == 0:
         return np.full(n, np.nan), 0
     # Nodes: the handles on a kept edge, plus every brand handle (a brand nobody mentions
-    # still is a node, with the teleport share only).
-    nodes, inv = np.unique(np.concatenate([hcode, src, dst]), return_inverse=True)
-    hnode, src, dst = inv[:nb], inv[nb:nb + len(src)], inv[nb + len(src):]
+    # still is a node, with the teleport share only). Renumbered densely, in code order.
+    present = np.zeros(len(codes) and int(codes.max()) + 1, dtype=bool)
+    present[hcode] = True
+    present[src] = True
+    present[dst] = True
+    nodes = np.flatnonzero(present)
+    renum = np.cumsum(present) - 1
+    del present
+    hnode, src, dst = renum[hcode], renum[src], renum[dst]
+    del renum
     pr = pagerank(src, dst, len(nodes))
     out = np.zeros(n)
     owner = np.array([brand_handles[h] for h in bh.to_pylist()], dtype=np.int64)
