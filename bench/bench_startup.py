@@ -33,7 +33,10 @@ def _env() -> dict[str, str]:
            "LAKE_URI": "s3://bench-bucket/lake", "SITE_BUCKET": "bench-site",
            "X_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:eu-west-3:000000000000:secret:x-token",
            "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "Barometer",
-           "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-3")}
+           "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-3"),
+           # As the Lambda runtime sets them: outside Lambda, X-Ray's recorder also builds a
+           # sampling client at import (150-300 ms) that never exists in a function.
+           "LAMBDA_TASK_ROOT": str(ROOT / "functions"), "AWS_LAMBDA_FUNCTION_NAME": "bench"}
 
 
 def import_ms(stage: str) -> float:

@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
@@ -147,14 +148,21 @@ class _Context(_Ctx):
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                  "AWS_DEFAULT_REGION": "eu-west-3", "AWS_REGION": "eu-west-3",
                  "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "OpinionBarometer",
                  "LAKE_URI": f"file://{tmp_path}", "SITE_BUCKET": "site"}.items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    return tmp_path
+    yield tmp_path
+    # The handlers' loggers are process-wide (by service name) and `_load` points them at this
+    # test's captured stdout, closed by now: point them back at the real one, without flushing
+    # (setStream would), or the next test loading a handler flushes a closed file.
+    for service in ("barometer-collect", "barometer-score", "barometer-publish"):
+        for h in logging.getLogger(service).handlers:
+            if isinstance(h, logging.StreamHandler):
+                h.stream = sys.__stdout__
 
 
 def test_handler_skips_a_stage_not_requested(env: Path) -> None:

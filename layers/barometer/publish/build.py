@@ -38,6 +38,7 @@ from barometer.publish.incremental import (
 from barometer.publish.upload import MANIFEST
 from barometer.publish.vector import (
     concat_groups,
+    concat_groups_bytes,
     csv_bytes,
     fixed,
     group_bounds,
@@ -54,6 +55,8 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 DOWNLOADS = "downloads"
 DOWNLOAD_TABLES = ("scores", "indicators", "topics")
+SPLICE = "\x00rows\x00"  # placeholder of a page's big table (see `SiteBuilder.page`)
+PARALLEL_MIN_BRANDS = 200  # from this many brands, the other languages build in a forked process
 
 # How an indicator's raw value reads.
 VALUE_FORMAT = {
@@ -135,6 +138,12 @@ def _tz_label(panel_tz: str, ts: datetime | None) -> tuple[datetime | None, str]
         return ts, "UTC"
 
 
+def _esc_in(escaped: dict[str, str], key: str) -> str:
+    """The escaped name of `key` when known, else `key` escaped."""
+    v = escaped.get(key)
+    return esc(key) if v is None else v
+
+
 def _topic_namer() -> Callable[[str, str], str]:
     try:
         from barometer.topics import default_taxonomy
@@ -171,6 +180,7 @@ class SiteBuilder:
         self.page_keys: dict[date, list[str]] = defaultdict(list)
         self.data_keys: dict[date, list[str]] = defaultdict(list)
         self.topic_name = _topic_namer()
+        self._topic_html: dict[str, dict[str, str]] = {}
 
     @staticmethod
     def _only(t: pa.Table, days: set[date]) -> pa.Table:
@@ -183,7 +193,10 @@ class SiteBuilder:
         return page_path(lang, self.default, kind, arg)
 
     def page(self, key_path: str, template: str, lang: str, kind: str, arg: str,
-             updated_at: datetime | None = None, unit: date | None = None, **ctx: Any) -> None:
+             updated_at: datetime | None = None, unit: date | None = None, raw: bytes | None = None,
+             **ctx: Any) -> None:
+        """Render one page. With `raw`, the context's `rows` is a placeholder replaced by these
+        UTF-8 bytes (big tables go from Arrow to the page's bytes without a str round trip)."""
         root = relative_root(key_path)
 
         def href(p: str) -> str:
@@ -207,21 +220,62 @@ class SiteBuilder:
             canonical=(base + key_path) if base else "", simulated=self.o.simulated,
             site_name=self.d.panel.name, updated=STRINGS[lang]["updated"].format(when=when),
             dt=self.d.dt, attributes=ATTRIBUTES, n_brands=len(self.brand_rows), **ctx)
-        self.site.files[key_path + "index.html"] = body.encode("utf-8")
+        if raw is None:
+            self.site.files[key_path + "index.html"] = body.encode("utf-8")
+        else:
+            head, tail = body.split(SPLICE, 1)
+            self.site.files[key_path + "index.html"] = b"".join((head.encode("utf-8"), raw,
+                                                                 tail.encode("utf-8")))
         self.site.pages += 1
         if unit is not None:
             self.page_keys[unit].append(key_path + "index.html")
 
     # -- build -------------------------------------------------------------------------
     def build(self) -> Site:
+        langs = list(self.o.languages)
+        forked = self._fork(langs[1:]) if self._parallel() else None
         self.downloads()
-        for lang in self.o.languages:
-            self.home(lang)
-            self.brand_pages(lang)
-            self.methodology(lang)
-            self.data_page(lang)
-            self.archives(lang)
+        for lang in langs[:1] if forked is not None else langs:
+            self.language(lang)
+        if forked is not None:
+            files, pages, page_keys = forked.result()
+            self.site.files.update(files)
+            self.site.pages += pages
+            for d, keys in page_keys.items():
+                self.page_keys[d].extend(keys)
         return self.site
+
+    def language(self, lang: str) -> None:
+        self.home(lang)
+        self.brand_pages(lang)
+        self.methodology(lang)
+        self.data_page(lang)
+        self.archives(lang)
+
+    def _parallel(self) -> bool:
+        """Build the other languages in a forked process (CPU-bound rendering: threads would not
+        help) when the site is big enough to pay for it and a second core is there."""
+        import multiprocessing as mp
+        import os
+
+        return (len(self.o.languages) > 1 and len(self.brand_rows) >= PARALLEL_MIN_BRANDS
+                and (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods())
+
+    def _fork(self, langs: list[str]) -> Any:
+        """Start building `langs` in a forked child; `.result()` gives (files, pages, page_keys).
+        The child inherits this builder (data, caches) as it is at the fork."""
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _FORKED
+        _FORKED = self
+        try:
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"))
+            future = pool.submit(_build_languages, langs)
+        finally:
+            _FORKED = None
+        pool.shutdown(wait=False)
+        return future
 
     def downloads(self) -> None:
         for table in DOWNLOAD_TABLES:
@@ -256,8 +310,9 @@ class SiteBuilder:
         prefix = relative_root(key) + self.path(lang, "brand", "\0").split("\0")[0]
         rows = leaderboard_rows(self.brands, lang, prefix, bars=True)
         w = self.window()
-        self.page(key, "leaderboard.html.j2", lang, "home", "",
-                  rows=Markup("".join(rows.to_pylist())), n=self.brands.num_rows, window=w)
+        body = concat_groups_bytes(rows, [(None, 0, len(rows))]) if len(rows) else [b""]
+        self.page(key, "leaderboard.html.j2", lang, "home", "", raw=body[0],
+                  rows=Markup(SPLICE), n=self.brands.num_rows, window=w)
 
     def window(self) -> tuple[date | None, date | None]:
         if not hasattr(self, "_window"):
@@ -304,8 +359,10 @@ class SiteBuilder:
         dates = self.d.dates
         axes = charts.axes_svg(dates, lang)
         series_names = self.series_names(lang)
-        ind_names = {i.id: (i.name_fr if lang == "fr" else i.name_en) for i in INDICATORS}
-        attr_names = {a.id: (a.name_fr if lang == "fr" else a.name_en) for a in ATTRIBUTES}
+        # Escaped once per language; numbers from `Fmt` hold no character HTML escapes.
+        ind_names = {i.id: esc(i.name_fr if lang == "fr" else i.name_en) for i in INDICATORS}
+        attr_names = {a.id: esc(a.name_fr if lang == "fr" else a.name_en) for a in ATTRIBUTES}
+        num = f.num
         n_brands = len(brands)
         hist_bodies = self.history_tables(lang, mats, sample)
         for bi, row in enumerate(self.brand_rows):
@@ -320,13 +377,13 @@ class SiteBuilder:
             svg = charts.chart_svg("hist", title, desc, axes, [points[s.key][bi] for s in charts.SERIES],
                                    [lasts[s.key][bi] for s in charts.SERIES])
             ind_html = "".join(
-                f'<tr><th scope="row">{esc(ind_names.get(r["indicator"], r["indicator"]))}</th>'
-                f'<td class="t">{esc(attr_names.get(r["attribute"] or "", r["attribute"] or ""))}</td>'
-                f'<td>{esc(self.fmt_value(f, r["indicator"], r["value"]))}</td><td>{esc(f.num(r["score"]))}'
-                f'</td><td>{esc(f.num(r["contribution"], 2))}</td></tr>\n' for r in inds.get(bid, []))
+                f'<tr><th scope="row">{_esc_in(ind_names, r["indicator"])}</th>'
+                f'<td class="t">{_esc_in(attr_names, r["attribute"] or "")}</td>'
+                f'<td>{self.fmt_value(f, r["indicator"], r["value"])}</td><td>{num(r["score"])}'
+                f'</td><td>{num(r["contribution"], 2)}</td></tr>\n' for r in inds.get(bid, []))
             topic_html = "".join(
-                f'<tr><th scope="row">{esc(r["name"])}</th><td>{esc(r["posts"])}</td>'
-                f'<td>{esc(r["mentions"])}</td></tr>\n' for r in self.topic_rows(lang, tops.get(bid, [])))
+                f'<tr><th scope="row">{r["name"]}</th><td>{r["posts"]}</td>'
+                f'<td>{r["mentions"]}</td></tr>\n' for r in self.topic_rows(lang, tops.get(bid, []), escaped=True))
             posts_html = "".join(self.post_html(f, t, p) for p in posts.get(bid, []))
             self.page(key, "brand.html.j2", lang, "brand", self.slug[bid], brand=row, name=name,
                       n=n_brands, chart=svg, legend=[(charts.legend_swatch(s), series_names[s.key])
@@ -402,15 +459,27 @@ class SiteBuilder:
             return {"cls": "dn", "sym": f"▼ {-d}", "text": t["down"].format(n=-d)}
         return {"cls": "eq", "sym": "=", "text": t["same"]}
 
-    def topic_rows(self, lang: str, rows: list[dict[str, Any]], limit: int = 12) -> list[dict[str, Any]]:
+    def topic_rows(self, lang: str, rows: list[dict[str, Any]], limit: int = 12, escaped: bool = False
+                   ) -> list[dict[str, Any]]:
+        """The brand's topics, most present first; `escaped`: names HTML-escaped (cached)."""
         f = Fmt(lang)
+        if escaped:
+            cache = self._topic_html.setdefault(lang, {})
+
+            def name(tid: str) -> str:
+                if tid not in cache:
+                    cache[tid] = esc(self.topic_name(tid, lang))
+                return cache[tid]
+        else:
+            def name(tid: str) -> str:
+                return self.topic_name(tid, lang)
         by: dict[str, dict[str, Any]] = {}
         for r in rows:
             e = by.setdefault(r["topic"], {"topic": r["topic"], "posts": None, "mentions": None})
             if r["source"] in ("posts", "mentions"):
                 e[r["source"]] = r["share"]
         ordered = sorted(by.values(), key=lambda e: (-max(e["posts"] or 0, e["mentions"] or 0), e["topic"]))
-        return [{"name": self.topic_name(e["topic"], lang), "posts": f.pct(e["posts"]),
+        return [{"name": name(e["topic"]), "posts": f.pct(e["posts"]),
                  "mentions": f.pct(e["mentions"])} for e in ordered[:limit]]
 
     # -- other pages -------------------------------------------------------------------
@@ -468,14 +537,14 @@ class SiteBuilder:
         if not hasattr(self, "_archive_columns"):
             self._archive_columns = leaderboard_columns(scores)
         rows = leaderboard_rows(scores, lang, prefix, bars=False, columns=self._archive_columns)
-        tables = concat_groups(rows, bounds)
+        tables = concat_groups_bytes(rows, bounds)
         for (day, a, b), html in zip(bounds, tables, strict=True):
             i = index[day]
             prev = dates[i - 1] if i > 0 else None
             nxt = dates[i + 1] if i + 1 < len(dates) else None
             self.page(self.path(lang, "archive_day", day.isoformat()), "archive_day.html.j2", lang,
                       "archive_day", day.isoformat(), updated_at=updated.get(day), unit=day,
-                      day=day, rows=Markup(html), n=b - a, downloads=self.download_links(lang, day),
+                      day=day, rows=Markup(SPLICE), raw=html, n=b - a, downloads=self.download_links(lang, day),
                       prev=self.path(lang, "archive_day", prev.isoformat()) if prev else "",
                       next=self.path(lang, "archive_day", nxt.isoformat()) if nxt else "",
                       prev_date=f.date(prev) if prev else "", next_date=f.date(nxt) if nxt else "",
@@ -500,6 +569,20 @@ class SiteBuilder:
                                                     "panel": self.d.panel.id, "dt": self.d.dt.isoformat(),
                                                     "pending": [d.isoformat() for d in p.pending],
                                                     "dates": entries})
+
+
+_FORKED: SiteBuilder | None = None  # the builder a forked child works on (set around the fork)
+
+
+def _build_languages(langs: list[str]) -> tuple[dict[str, bytes], int, dict[date, list[str]]]:
+    """In the forked child: the pages of `langs` only (the parent keeps the rest)."""
+    b = _FORKED
+    assert b is not None
+    b.site = Site()
+    b.page_keys = defaultdict(list)
+    for lang in langs:
+        b.language(lang)
+    return b.site.files, b.site.pages, dict(b.page_keys)
 
 
 def build_site(data: SiteData, options: PublishOptions, plan: Plan | None = None) -> Site:

@@ -178,32 +178,38 @@ def _top_posts(lake: Lake, pid: str, dt: date, wstart: date, wend: date, n: int,
     posts = lake.read("posts", pid, wstart, dt, columns=[*POST_COLUMNS, "dt"], filter=flt)
     if posts.num_rows == 0:
         return empty
+    # Sorts run on row indices over the small columns; the wide ones (text) are taken once at the end.
     # Latest observation per post.
-    posts = posts.sort_by([("post_id", "ascending"), ("observed_at", "descending"), ("dt", "descending")])
-    ids = posts["post_id"].combine_chunks()
+    idx = pc.sort_indices(posts.select(["post_id", "observed_at", "dt"]),
+                          sort_keys=[("post_id", "ascending"), ("observed_at", "descending"),
+                                     ("dt", "descending")])
+    ids = pc.take(posts["post_id"], idx).combine_chunks()
     first = np.ones(len(ids), dtype=bool)
     if len(ids) > 1:
         first[1:] = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1)).to_numpy(zero_copy_only=False)
-    posts = posts.filter(pa.array(first))
-    keep = pc.and_(pc.not_equal(pc.fill_null(posts["kind"], ""), "repost"),
-                   pc.invert(pc.fill_null(posts["deleted"], False)))
-    posts = posts.filter(keep)
-    if posts.num_rows == 0:
+    idx = pc.filter(idx, pa.array(first))
+    small = posts.select(["brand_id", "created_at", "post_id", "kind", "deleted",
+                          "likes", "reposts", "replies", "quotes"]).take(idx)
+    keep = pc.and_(pc.not_equal(pc.fill_null(small["kind"], ""), "repost"),
+                   pc.invert(pc.fill_null(small["deleted"], False)))
+    idx, small = pc.filter(idx, keep), small.filter(keep)
+    if small.num_rows == 0:
         return empty
-    inter = pc.fill_null(posts["likes"], 0)
+    inter = pc.fill_null(small["likes"], 0)
     for c in ("reposts", "replies", "quotes"):
-        inter = pc.add(inter, pc.fill_null(posts[c], 0))
-    posts = posts.append_column("interactions", inter)
-    posts = posts.sort_by([("brand_id", "ascending"), ("interactions", "descending"),
-                           ("created_at", "descending"), ("post_id", "ascending")])
-    brands = posts["brand_id"].combine_chunks()
+        inter = pc.add(inter, pc.fill_null(small[c], 0))
+    small = small.append_column("interactions", inter)
+    order = pc.sort_indices(small, sort_keys=[("brand_id", "ascending"), ("interactions", "descending"),
+                                              ("created_at", "descending"), ("post_id", "ascending")])
+    brands = pc.take(small["brand_id"], order).combine_chunks()
     m = len(brands)
     start = np.ones(m, dtype=bool)
     if m > 1:
         start[1:] = pc.not_equal(brands.slice(1), brands.slice(0, m - 1)).to_numpy(zero_copy_only=False)
-    idx = np.arange(m)
-    group_start = np.maximum.accumulate(np.where(start, idx, 0))
-    posts = posts.filter(pa.array((idx - group_start) < n))
+    pos = np.arange(m)
+    group_start = np.maximum.accumulate(np.where(start, pos, 0))
+    order = pc.filter(order, pa.array((pos - group_start) < n))
+    posts = posts.take(pc.take(idx, order)).append_column("interactions", pc.take(inter, order))
     handles = [account_handles.get(a or "") or brand_handles.get(b or "", "")
                for a, b in zip(posts["account_id"].to_pylist(), posts["brand_id"].to_pylist(), strict=True)]
     posts = posts.append_column("handle", pa.array(handles, pa.string()))

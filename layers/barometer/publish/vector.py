@@ -195,6 +195,15 @@ def concat_groups(rows: pa.Array, bounds: list[tuple[Any, int, int]], sep: str =
     return pc.binary_join(lists, sep).to_pylist()
 
 
+def concat_groups_bytes(rows: pa.Array, bounds: list[tuple[Any, int, int]], sep: str = "") -> list[bytes]:
+    """`concat_groups` as UTF-8 bytes (no round trip through Python strings)."""
+    if not bounds:
+        return []
+    offsets = pa.array([b[1] for b in bounds] + [bounds[-1][2]], pa.int32())
+    lists = pa.ListArray.from_arrays(offsets, rows)
+    return pc.cast(pc.binary_join(lists, sep), pa.binary()).to_pylist()
+
+
 # -- downloads -------------------------------------------------------------------------------
 _CTRL = re.compile(r"[\x00-\x1f]")
 
