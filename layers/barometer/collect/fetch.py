@@ -55,7 +55,7 @@ class Limits:
     backoff: float = 0.5
     # X allows 1 request/s on full-archive search (on top of its 15-minute window): pacing to it
     # costs the same wait as a 429 would, without the wasted request.
-    search_all_interval: float = 1.0
+    search_all_interval: float = 1.05
 
 
 @dataclass
