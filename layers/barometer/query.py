@@ -311,11 +311,11 @@ def run_cli(args: argparse.Namespace, session: Any = None) -> int:
             columns, rows = table_rows(query(sql, Lake(args.lake, s3=s3)))
             note = None
     except BarometerError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"barometer: error: {e}", file=sys.stderr)
         return e.exit_code
     except Exception as e:  # AWS client errors, lake I/O: one line, never a traceback
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        print(f"error: {msg}", file=sys.stderr)
+        print(f"barometer: error: {msg}", file=sys.stderr)
         return 1
     if args.csv:
         write_csv(columns, rows, sys.stdout)

@@ -114,10 +114,10 @@ def test_cli_errors_are_one_line(machine: dict[str, Any], capsys: pytest.Capture
                  "--endpoint-url", machine["endpoint"], "--region", REGION])
     assert args.func(args) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: trigger: panel: bad panel id") and "\n" not in err
+    assert err.startswith("barometer: error: trigger: panel: bad panel id") and "\n" not in err
 
     args = _cli(["trigger", "--panel", "pharma-fr", "--stack", "NoSuchStack",
                  "--endpoint-url", machine["endpoint"], "--region", REGION])
     assert args.func(args) == 1
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "NoSuchStack" in err and "\n" not in err
+    assert err.startswith("barometer: error: ") and "NoSuchStack" in err and "\n" not in err

@@ -96,7 +96,7 @@ def test_cli_sql_error_exit_2_one_line(lake: Lake, capsys: pytest.CaptureFixture
     args = _args(["query", "SELECT nope FROM mention_counts", "--lake", lake.uri])
     assert args.func(args) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: query failed:") and err.count("\n") == 1
+    assert err.startswith("barometer: error: query failed:") and err.count("\n") == 1
     args = _args(["query", "--file", "no/such.sql", "--lake", lake.uri])
     assert args.func(args) == 2
 

@@ -213,7 +213,7 @@ def run_cli(args: argparse.Namespace, session: Any = None) -> int:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError
     except ImportError:  # pragma: no cover - the dev install has boto3
-        print("error: trigger needs boto3 (pip install 'opinion-barometer[aws]')", file=sys.stderr)
+        print("barometer: error: trigger needs boto3 (pip install 'opinion-barometer[aws]')", file=sys.stderr)
         return 2
     try:
         request = RunRequest.parse(
@@ -232,14 +232,14 @@ def run_cli(args: argparse.Namespace, session: Any = None) -> int:
             site_url=site_url, on_status=lambda s: print(f"… {s}", file=sys.stderr),
         )
     except BarometerError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"barometer: error: {e}", file=sys.stderr)
         return e.exit_code
     except ClientError as e:
         err = e.response.get("Error", {})
-        print(f"error: {err.get('Code', 'AWS')}: {err.get('Message', str(e))}", file=sys.stderr)
+        print(f"barometer: error: {err.get('Code', 'AWS')}: {err.get('Message', str(e))}", file=sys.stderr)
         return 1
     except BotoCoreError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"barometer: error: {e}", file=sys.stderr)
         return 1
     print("\n".join(outcome.lines()))
     if args.wait:
