@@ -84,7 +84,7 @@ def load_handler(stage: str) -> ModuleType:
     # Powertools keeps one stdlib logger per service across imports: point it at this test's stdout.
     for h in logging.getLogger(module.logger.name).handlers:
         if isinstance(h, logging.StreamHandler):
-            h.setStream(sys.stdout)
+            h.stream = sys.stdout  # not setStream: it flushes the old, maybe closed, stream
     return module
 
 

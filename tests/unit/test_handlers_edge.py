@@ -136,7 +136,9 @@ def _load(stage: str) -> ModuleType:
     spec.loader.exec_module(module)
     for h in logging.getLogger(module.logger.name).handlers:
         if isinstance(h, logging.StreamHandler):
-            h.setStream(sys.stdout)
+            # Assign, not setStream: setStream flushes the old stream, which may be another
+            # test's captured stdout, already closed.
+            h.stream = sys.stdout
     return module
 
 
