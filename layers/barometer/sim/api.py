@@ -281,6 +281,26 @@ def read_token(name: str, token: str, direction: str) -> int:
         raise invalid(f"The `{name}` query parameter value [{token}] is not valid", {name: [token]}) from None
 
 
+
+def _check_ids(raw: str, ids: list[str]) -> None:
+    for i in ids:
+        if not i.isdigit() or len(i) > 19:
+            raise invalid(f"The `ids` query parameter value [{i}] does not match ^[0-9]{{1,19}}$", {"ids": [raw]})
+
+
+def _user_error(value: str, parameter: str, *, suspended: bool) -> dict[str, Any]:
+    """X's `errors` entry for a suspended or unknown user asked by handle or id."""
+    return {
+        "value": value,
+        "detail": f"User has been suspended: [{value}]." if suspended
+        else f"Could not find user with {parameter}: [{value}].",
+        "title": "Forbidden" if suspended else "Not Found Error",
+        "resource_type": "user",
+        "parameter": parameter,
+        "resource_id": value,
+        "type": _NOT_FOUND,
+    }
+
 class XApi:
     """The API: routes, auth, limits, faults and the endpoint logic."""
 
@@ -754,16 +774,7 @@ class XApi:
 
     # -- endpoints -------------------------------------------------------------------------------
     def users_by(self, params: dict[str, str]) -> dict[str, Any]:
-        raw = params.get("usernames")
-        if not raw:
-            raise invalid("The `usernames` query parameter can not be empty", {"usernames": [raw or ""]})
-        names = raw.split(",")
-        if len(names) > 100:
-            raise invalid(
-                f"The number of values in the `usernames` query parameter list [{len(names)}] is not "
-                "between 1 and 100",
-                {"usernames": [raw]},
-            )
+        raw, names = self._csv_param(params, "usernames")
         uf = self._list(params, "user.fields", USER_FIELDS)
         self._list(params, "expansions", USER_EXPANSIONS)
         self._list(params, "tweet.fields", TWEET_FIELDS)
@@ -777,30 +788,27 @@ class XApi:
             u, problem = self._resolve_handle(name)
             if u is not None:
                 data.append(self.user_json(u, uf))
-            elif problem == "suspended":
-                errors.append(
-                    {
-                        "value": name,
-                        "detail": f"User has been suspended: [{name}].",
-                        "title": "Forbidden",
-                        "resource_type": "user",
-                        "parameter": "usernames",
-                        "resource_id": name,
-                        "type": _NOT_FOUND,
-                    }
-                )
             else:
-                errors.append(
-                    {
-                        "value": name,
-                        "detail": f"Could not find user with usernames: [{name}].",
-                        "title": "Not Found Error",
-                        "resource_type": "user",
-                        "parameter": "usernames",
-                        "resource_id": name,
-                        "type": _NOT_FOUND,
-                    }
-                )
+                errors.append(_user_error(name, "usernames", suspended=problem == "suspended"))
+        return self._users_reply(data, errors)
+
+    def users_by_ids(self, params: dict[str, str]) -> dict[str, Any]:
+        """`GET /2/users?ids=`: a renamed account answers by its stable id with its new username."""
+        raw, ids = self._csv_param(params, "ids")
+        _check_ids(raw, ids)
+        uf = self._list(params, "user.fields", USER_FIELDS)
+        self._list(params, "expansions", USER_EXPANSIONS)
+        self._list(params, "tweet.fields", TWEET_FIELDS)
+        data, errors = [], []
+        for uid in ids:
+            u = self.world.users.get(uid)
+            if u is not None and self.username(u).lower() not in self.faults.suspended:
+                data.append(self.user_json(u, uf))
+            else:
+                errors.append(_user_error(uid, "ids", suspended=u is not None))
+        return self._users_reply(data, errors)
+
+    def _users_reply(self, data: list[dict[str, Any]], errors: list[dict[str, Any]]) -> dict[str, Any]:
         with self._lock:
             self.stats["users"] += len(data)
         out: dict[str, Any] = {}
@@ -810,38 +818,20 @@ class XApi:
             out["errors"] = errors
         return out
 
-    def users_by_ids(self, params: dict[str, str]) -> dict[str, Any]:
-        """`GET /2/users?ids=`: a renamed account answers by its stable id with its new username."""
-        raw = params.get("ids")
-        ids = raw.split(",") if raw else []
-        if not 1 <= len(ids) <= 100 or not all(i.isdigit() for i in ids):
-            raise invalid(f"The `ids` query parameter value [{raw}] is not a list of 1 to 100 user ids",
-                          {"ids": [raw or ""]})
-        uf = self._list(params, "user.fields", USER_FIELDS)
-        self._list(params, "expansions", USER_EXPANSIONS)
-        self._list(params, "tweet.fields", TWEET_FIELDS)
-        data, errors = [], []
-        for uid in ids:
-            u = self.world.users.get(uid)
-            if u is not None and self.username(u).lower() not in self.faults.suspended:
-                data.append(self.user_json(u, uf))
-                continue
-            suspended = u is not None
-            errors.append({
-                "value": uid,
-                "detail": f"User has been suspended: [{uid}]." if suspended
-                else f"Could not find user with ids: [{uid}].",
-                "title": "Forbidden" if suspended else "Not Found Error",
-                "resource_type": "user", "parameter": "ids", "resource_id": uid, "type": _NOT_FOUND,
-            })
-        with self._lock:
-            self.stats["users"] += len(data)
-        out: dict[str, Any] = {}
-        if data:
-            out["data"] = data
-        if errors:
-            out["errors"] = errors
-        return out
+    @staticmethod
+    def _csv_param(params: dict[str, str], name: str) -> tuple[str, list[str]]:
+        """A comma-separated list parameter of 1 to 100 values, with X's own error messages."""
+        raw = params.get(name)
+        if not raw:
+            raise invalid(f"The `{name}` query parameter can not be empty", {name: [raw or ""]})
+        values = raw.split(",")
+        if len(values) > 100:
+            raise invalid(
+                f"The number of values in the `{name}` query parameter list [{len(values)}] is not "
+                "between 1 and 100",
+                {name: [raw]},
+            )
+        return raw, values
 
     def _max_results(self, params: dict[str, str], lo: int, hi: int, default: int) -> int:
         raw = params.get("max_results")
@@ -941,21 +931,8 @@ class XApi:
         return self._page(page, params, TWEET_EXPANSIONS, meta)
 
     def tweets(self, params: dict[str, str]) -> dict[str, Any]:
-        raw = params.get("ids")
-        if not raw:
-            raise invalid("The `ids` query parameter can not be empty", {"ids": [raw or ""]})
-        ids = raw.split(",")
-        if len(ids) > 100:
-            raise invalid(
-                f"The number of values in the `ids` query parameter list [{len(ids)}] is not between 1 "
-                "and 100",
-                {"ids": [raw]},
-            )
-        for i in ids:
-            if not i.isdigit() or len(i) > 19:
-                raise invalid(
-                    f"The `ids` query parameter value [{i}] does not match ^[0-9]{{1,19}}$", {"ids": [raw]}
-                )
+        raw, ids = self._csv_param(params, "ids")
+        _check_ids(raw, ids)
         found: list[Post] = []
         errors = []
         for i in ids:
