@@ -64,14 +64,18 @@ class LocalRun:
     source: XSource = field(default_factory=XSource)
     progress: Progress = stderr_progress
     summaries: list[StageSummary] = field(default_factory=list)
-    embedded: bool = False  # collecting from the in-process simulator
+
+    @property
+    def embedded(self) -> bool:
+        """Collecting from the in-process simulator (no token, no external simulator URL)."""
+        return self.source.simulated and not self.source.base_url
 
     @contextmanager
     def client(self, now: datetime) -> Iterator[tuple[object, Callable[[datetime], None]]]:
         """A tweepy client and a clock setter (a no-op against the real API)."""
         from barometer.collect.client import make_client
 
-        if not self.source.simulated or self.source.base_url:
+        if not self.embedded:
             token = self.source.token or SIM_TOKEN
             yield make_client(token, base_url=self.source.base_url), lambda _now: None
             return
@@ -83,7 +87,6 @@ class LocalRun:
         faults = FaultPlan.parse(self.source.faults) if self.source.faults else None
         # The embedded simulator skips full-archive search's 1 request/s pacing (and the
         # collector with it): a replay of months must take seconds. Other limits stay.
-        self.embedded = True
         with SimServer(world, bearer_token=SIM_TOKEN, now=now, faults=faults,
                        search_all_per_second=False) as srv:
             yield make_client(SIM_TOKEN, base_url=srv.url), srv.set_now
