@@ -9,9 +9,14 @@ raw archive; from what those pages returned, the minimum is computed per endpoin
 - timelines: per brand max(1, ceil(new posts / 100)) requests, one post read per new post;
 - refresh lookups: ceil(refreshed posts / 100) requests, one read per refreshed post;
 - mention search: per brand max(1, ceil(mentions / page size)) requests (100 recent, 500 full
-  archive), one post read per
-  mention, one user read per distinct author of the brand's mentions;
+  archive), one post read per mention, one user read per author;
 - counts: per brand ceil(days / 31) requests (31 daily buckets a page), nothing billed.
+
+X bills a post or a user once a UTC day however many pages return it (its deduplication), so
+the minimum reads are distinct ids over the run: the posts the data requires (new timeline
+posts, refreshed posts, mentions; a brand post that mentions another brand is one read) and
+the users (the panel's accounts, the mentions' authors; an author of several mentions, or of
+mentions of several brands, is one read). The actual reads are the run's own billed counts.
 
 Ratio = actual / minimum (target 1.00). Also: the daily cost of the 7-brand pharma panel on
 its calibrated world (a 7-day backfill first, so the daily run has its cursors).
@@ -28,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from _common import args_parser, emit, measure
+
+from barometer.runs import PRICE_POST_READ, PRICE_USER_READ
 
 SCALES = {"full": {"brands": 100, "backfill_days": 30}, "tiny": {"brands": 5, "backfill_days": 3}}
 END = date(2025, 6, 30)
@@ -50,22 +57,26 @@ def pages(lake: Any, panel: str, dt: date) -> list[dict[str, Any]]:
 
 
 def minimum(recs: list[dict[str, Any]], days: int) -> dict[str, dict[str, int]]:
-    """Actual and minimum (requests, post reads, user reads) per endpoint family."""
+    """Actual and minimum requests per endpoint family, and (under "reads") the distinct posts and
+    users the pages returned (billed) against those the data requires."""
     from barometer.collect.parse import (
         COUNT_ENDPOINTS,
         LOOKUP,
         SEARCH_ENDPOINTS,
         TIMELINE,
         USER_ENDPOINTS,
-        billed,
+        billed_ids,
     )
 
-    act: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    handles: set[str] = set()
+    act: dict[str, int] = defaultdict(int)
+    billed_posts: set[str] = set()
+    billed_users: set[str] = set()
+    need_posts: set[str] = set()
+    need_users: set[str] = set()
     timeline: dict[str, set[str]] = defaultdict(set)
     lookup: set[str] = set()
     search: dict[str, set[str]] = defaultdict(set)
-    authors: dict[str, set[str]] = defaultdict(set)
+    profiles: set[str] = set()
     counts_brands: set[str] = set()
     page_size: dict[str, int] = defaultdict(lambda: 100)
     for r in recs:
@@ -75,48 +86,70 @@ def minimum(recs: list[dict[str, Any]], days: int) -> dict[str, dict[str, int]]:
         fam = ("profiles" if ep in USER_ENDPOINTS else "timeline" if ep == TIMELINE else
                "refresh" if ep == LOOKUP else "search" if ep in SEARCH_ENDPOINTS else
                "counts" if ep in COUNT_ENDPOINTS else ep)
-        p, u = billed(ep, body) if isinstance(body, dict) else (0, 0)
-        a = act[fam]
-        a[0] += 1
-        a[1] += p
-        a[2] += u
-        data = body.get("data") if isinstance(body, dict) else None
+        act[fam] += 1
+        if not isinstance(body, dict):
+            continue
+        p, u = billed_ids(ep, body)
+        billed_posts.update(p)
+        billed_users.update(u)
+        data = body.get("data")
         items = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
+        ids = {str(d.get("id")) for d in items}
         brand = str(ctx.get("brand") or ctx.get("brand_id") or "")
         if fam == "profiles":
-            handles.update(str(d.get("username", "")).lower() for d in items)
+            profiles.update(ids)
+            need_users.update(ids)
         elif fam == "timeline":
-            timeline[brand].update(str(d.get("id")) for d in items)
+            timeline[brand].update(ids)
+            need_posts.update(ids)
         elif fam == "refresh":
-            lookup.update(str(d.get("id")) for d in items)
+            lookup.update(ids)
+            need_posts.update(ids)
         elif fam == "search":
             asked = int((r.get("params") or {}).get("max_results") or 100)
             page_size["search"] = max(page_size["search"], asked)
-            search[brand].update(str(d.get("id")) for d in items)
-            authors[brand].update(str(d.get("author_id")) for d in items)
+            search[brand].update(ids)
+            need_posts.update(ids)
+            need_users.update(str(d.get("author_id")) for d in items)
         elif fam == "counts":
             counts_brands.add(brand)
     brands = set(timeline) | set(search) | counts_brands
     mins = {
-        "profiles": [math.ceil(len(handles) / 100), 0, len(handles)],
-        "timeline": [sum(max(1, math.ceil(len(timeline.get(b, ())) / 100)) for b in brands),
-                     sum(len(v) for v in timeline.values()), 0],
-        "refresh": [math.ceil(len(lookup) / 100), len(lookup), 0],
-        "search": [sum(max(1, math.ceil(len(search.get(b, ())) / page_size["search"])) for b in brands),
-                   sum(len(v) for v in search.values()), sum(len(v) for v in authors.values())],
-        "counts": [len(counts_brands) * math.ceil(days / 31), 0, 0],
+        "profiles": math.ceil(len(profiles) / 100),
+        "timeline": sum(max(1, math.ceil(len(timeline.get(b, ())) / 100)) for b in brands),
+        "refresh": math.ceil(len(lookup) / 100),
+        "search": sum(max(1, math.ceil(len(search.get(b, ())) / page_size["search"])) for b in brands),
+        "counts": len(counts_brands) * math.ceil(days / 31),
     }
-    out: dict[str, dict[str, int]] = {}
-    for fam in sorted(set(act) | set(mins)):
-        a, m = act.get(fam, [0, 0, 0]), mins.get(fam, [0, 0, 0])
-        out[fam] = {"requests": a[0], "posts": a[1], "users": a[2],
-                    "min_requests": m[0], "min_posts": m[1], "min_users": m[2]}
+    out = {fam: {"requests": act.get(fam, 0), "min_requests": mins.get(fam, 0)}
+           for fam in sorted(set(act) | set(mins))}
+    out["reads"] = {"posts": len(billed_posts), "users": len(billed_users),
+                    "min_posts": len(need_posts), "min_users": len(need_users)}
+    return out
+
+
+def reads_by_endpoint(recs: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """(posts, users) first billed by each endpoint, in request order: where the money goes."""
+    from barometer.collect.parse import billed_ids
+
+    seen_p: set[str] = set()
+    seen_u: set[str] = set()
+    out: dict[str, tuple[int, int]] = {}
+    for r in recs:
+        if r["endpoint"] == "run" or not isinstance(r.get("body"), dict):
+            continue
+        p, u = (set(x) for x in billed_ids(r["endpoint"], r["body"]))
+        old = out.get(r["endpoint"], (0, 0))
+        out[r["endpoint"]] = (old[0] + len(p - seen_p), old[1] + len(u - seen_u))
+        seen_p |= p
+        seen_u |= u
     return out
 
 
 def totals(per: dict[str, dict[str, int]]) -> dict[str, int]:
-    keys = ("requests", "posts", "users", "min_requests", "min_posts", "min_users")
-    return {k: sum(v[k] for v in per.values()) for k in keys}
+    return {"requests": sum(v.get("requests", 0) for v in per.values()),
+            "min_requests": sum(v.get("min_requests", 0) for v in per.values()),
+            **{k: per["reads"][k] for k in ("posts", "users", "min_posts", "min_users")}}
 
 
 def ratio(a: int, m: int) -> float | None:
@@ -186,8 +219,12 @@ def main(argv: list[str] | None = None) -> int:
         for k, a, m in (("requests", s.api_requests, t["min_requests"]),
                         ("post_reads", s.posts_read, t["min_posts"]),
                         ("user_reads", s.users_read, t["min_users"])):
-            col = {"requests": "requests", "post_reads": "posts", "user_reads": "users"}[k]
-            worst = [f"{f} {v[col]}/{v['min_' + col]}" for f, v in per.items() if v[col] != v["min_" + col]]
+            if k == "requests":
+                worst = [f"{f} {v['requests']}/{v['min_requests']}" for f, v in per.items()
+                         if f != "reads" and v["requests"] != v["min_requests"]]
+            else:
+                col = k.split("_")[0] + "s"
+                worst = [f"pages returned {t[col]} distinct"] if t[col] != t["min_" + col] else []
             res[f"{mode}_{k}_ratio"] = measure(ratio(a, m), "×", 1.0,
                                                note=f"above minimum: {', '.join(worst)}" if worst else None)
         res[f"{mode}_cost_usd"] = measure(round(s.cost_usd, 3), "USD")
@@ -196,10 +233,16 @@ def main(argv: list[str] | None = None) -> int:
     pharma = resolve_panel("pharma-fr")
     d = pharma.demo.run_date if pharma.demo else END
     pr = run(pharma, Lake(str(root / "pharma")), 7, d, seed=pharma.demo.seed if pharma.demo else 2018)
-    ps = pr["daily"]["summary"]
+    ps, pt = pr["daily"]["summary"], totals(pr["daily"]["per"])
+    by_ep = reads_by_endpoint(pages(Lake(str(root / "pharma")), pharma.id, d))
+    where = ", ".join(f"{ep} {p} posts/{u} users" for ep, (p, u) in sorted(by_ep.items()) if p or u)
     res["pharma_daily_cost_usd"] = measure(round(ps.cost_usd, 3), "USD", 0.5,
                                            note=f"{ps.api_requests} requests, {ps.posts_read} post reads, "
-                                                f"{ps.users_read} user reads")
+                                                f"{ps.users_read} user reads ({where})")
+    res["pharma_daily_min_cost_usd"] = measure(
+        round(pt["min_posts"] * PRICE_POST_READ + pt["min_users"] * PRICE_USER_READ, 3), "USD",
+        note="every mention and its author, new and young brand posts, the accounts: what DESIGN's "
+             "indicators require at the panel's calibrated (2018) volume")
     emit(res, args.json_out)
     return 0 if status_ok else 1
 

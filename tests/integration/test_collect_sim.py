@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from barometer.collect.parse import billed
+from barometer.collect.parse import billed, billed_ids
 from barometer.collect.reparse import reparse
 from barometer.lake.store import Lake
 
@@ -68,9 +68,14 @@ def test_daily_run_writes_the_tables(sim: Any, lake: Lake, world: Any) -> None:
     # Every page was archived before parsing, and the reads billed are what the pages returned.
     pages = [lake.get_json_gz(k) for k in lake.list_keys(f"raw/panel={PANEL.id}/dt={D}")][1:]
     assert len(pages) == s.details["pages"]
-    posts_billed = sum(billed(p["endpoint"], p["body"])[0] for p in pages)
-    assert s.posts_read == posts_billed >= len(posts) + len(mentions)
-    assert s.users_read == sum(billed(p["endpoint"], p["body"])[1] for p in pages) >= 3
+    # X bills a post or user once a day however many pages return it: distinct ids.
+    post_ids = {i for p in pages for i in billed_ids(p["endpoint"], p["body"])[0]}
+    user_ids = {i for p in pages for i in billed_ids(p["endpoint"], p["body"])[1]}
+    per_page = sum(billed(p["endpoint"], p["body"])[1] for p in pages)
+    assert s.posts_read == len(post_ids) >= len(posts) + len({r["post_id"] for r in mentions}) - len(
+        {r["post_id"] for r in mentions} & {r["post_id"] for r in posts})
+    assert s.users_read == len(user_ids) >= 3
+    assert per_page > len(user_ids)  # authors recur across pages and brands: billed once
     assert row["cost_usd"] == s.cost_usd > 0
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import requests
 import tweepy
 
-from barometer.collect.parse import SEARCH_ENDPOINTS, USER_ENDPOINTS, billed
+from barometer.collect.parse import SEARCH_ENDPOINTS, USER_ENDPOINTS, billed_ids
 from barometer.lake.store import Lake
 
 RATE_HEADERS = ("x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset")
@@ -61,10 +61,21 @@ class Limits:
 @dataclass
 class Counters:
     requests: int = 0
-    posts: int = 0
-    users: int = 0
+    # The distinct posts and users the run was returned: X bills each once a UTC day, however
+    # many pages (or brands' searches) return it. A run is taken as one billing day: a run
+    # spanning midnight UTC is estimated high, never low.
+    post_ids: set[str] = field(default_factory=set)
+    user_ids: set[str] = field(default_factory=set)
     # Rate-limit waits per endpoint: (count, seconds), reported as one line per endpoint.
     waits: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    @property
+    def posts(self) -> int:
+        return len(self.post_ids)
+
+    @property
+    def users(self) -> int:
+        return len(self.user_ids)
 
     @property
     def errors(self) -> list[str]:
@@ -158,9 +169,9 @@ class Fetcher:
         self._put(endpoint, head[:-1] + b',"body":' + raw + b"}")
         record["body"] = body
         self.pages.append(record)
-        posts, users = billed(endpoint, body)
-        self.count.posts += posts
-        self.count.users += users
+        posts, users = billed_ids(endpoint, body)
+        self.count.post_ids.update(posts)
+        self.count.user_ids.update(users)
         return body
 
     def _request(self, endpoint: str, method: Callable[..., Any],

@@ -72,14 +72,25 @@ def page_ids(body: dict[str, Any]) -> list[int]:
 
 
 def billed(endpoint: str, body: dict[str, Any]) -> tuple[int, int]:
-    """(post reads, user reads) X bills for a page: every resource returned, expansions included."""
-    data = len(data_list(body))
-    inc_users = len((body.get("includes") or {}).get("users") or ())
-    if endpoint in USER_ENDPOINTS:
-        return 0, data + inc_users
+    """(post reads, user reads) a page returns: every resource, expansions included."""
+    posts, users = billed_ids(endpoint, body)
+    return len(posts), len(users)
+
+
+def billed_ids(endpoint: str, body: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The ids of the posts and users a page returns, expansions included: what X bills.
+
+    X deduplicates billing within a UTC day (a post or user returned again the same day is not
+    billed again), so the collector counts distinct ids over the run (`fetch.Counters`).
+    """
+    inc = body.get("includes") or {}
+    users = [str(u.get("id")) for u in inc.get("users") or () if isinstance(u, dict)]
     if endpoint in COUNT_ENDPOINTS:
-        return 0, 0
-    return data + len((body.get("includes") or {}).get("tweets") or ()), inc_users
+        return [], []
+    data = [str(d.get("id")) for d in data_list(body) if isinstance(d, dict)]
+    if endpoint in USER_ENDPOINTS:
+        return [], data + users
+    return data + [str(t.get("id")) for t in inc.get("tweets") or () if isinstance(t, dict)], users
 
 
 def user_error_status(err: dict[str, Any]) -> str:
