@@ -165,3 +165,16 @@ def test_full_archive_search_is_paced_to_one_request_per_second(tmp_path: Path) 
     f.get("search_all", scripted(OK), {})
     f.get("search_all", scripted(OK), {})
     assert sleeps == []
+
+
+def test_reads_are_billed_once_per_distinct_post_and_user_as_x_deduplicates_a_day(tmp_path: Path) -> None:
+    # Two search pages (two brands' queries) return the same post by the same author, plus one
+    # new post by a second author: X bills 2 posts and 2 users, not 3 and 3.
+    a = (b'{"data":[{"id":"10","author_id":"7","text":"@a @b"}],'
+         b'"includes":{"users":[{"id":"7","username":"u7"}]}}')
+    b = (b'{"data":[{"id":"10","author_id":"7","text":"@a @b"},{"id":"11","author_id":"8","text":"@b"}],'
+         b'"includes":{"users":[{"id":"7","username":"u7"},{"id":"8","username":"u8"}]}}')
+    f, _ = fetcher(tmp_path)
+    f.get("search_recent", scripted(response(200, a)), {"brand": "a"})
+    f.get("search_recent", scripted(response(200, b)), {"brand": "b"})
+    assert (f.count.requests, f.count.posts, f.count.users) == (2, 2, 2)
