@@ -5,11 +5,14 @@ Thin by design: settings, the X token, logs, traces and metrics here; the work i
 `barometer.collect.run_collect`.
 
 Cold start: importing this module (Lambda's init phase) loads Powertools, the typed event and
-settings and nothing heavy. The stage's library (tweepy, pyarrow, the lake) and the boto3
-Secrets Manager client are loaded on the first invocation that runs the stage, by `_stage()`,
-and kept in a module global for the warm invocations; that first invocation pays for them
-(bench/README.md, section startup, reports both figures). A request that skips the stage
-never loads them.
+settings (plain dataclasses: no pydantic, no YAML) and nothing heavy. The first invocation
+imports the summary model (`barometer.runs`: pydantic) and, if it runs the stage, the panel's
+(`barometer.config`: pydantic, YAML).
+The stage's library (tweepy, pyarrow, the lake), the boto3 Secrets Manager client and X-Ray's
+patching of botocore and requests (which imports botocore) are loaded on the first invocation
+that runs the stage, by `_stage()`, and kept in a module global for the warm invocations; that
+first invocation pays for them (bench/README.md, section startup, reports both figures). A
+request that skips the stage never loads them.
 """
 
 from __future__ import annotations
@@ -27,20 +30,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from barometer.aws import runtime
 from barometer.aws.events import RunRequest
 from barometer.aws.settings import Settings
-from barometer.runs import Stage, StageSummary, new_run_id
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
     from barometer.collect import CollectOptions
+    from barometer.runs import Stage, StageSummary
 
 STAGE: Stage = "collect"
 SERVICE = "barometer-collect"
 
 logger = Logger(service=SERVICE)
 # X-Ray patches only what this function calls: Secrets Manager and the X API (tweepy → requests). Powertools' default,
-# patch_all, would also import and patch sqlite3, httplib... at init when tracing is active.
-tracer = Tracer(service=SERVICE, patch_modules=("botocore", "requests"))
+# patch_all, would also import and patch sqlite3, httplib... Patched by `_stage()`, before the stage's first call, not
+# at init: with tracing active (as deployed), patching imports botocore (~150 ms) and requests.
+PATCH_MODULES = ("botocore", "requests")
+tracer = Tracer(service=SERVICE, auto_patch=False)
 metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=SERVICE)
 copy_config_to_registered_loggers(source_logger=logger, include={"barometer"})
 
@@ -68,8 +73,9 @@ _loaded: _CollectStage | None = None
 
 
 def _stage() -> _CollectStage:
-    """The collect library and the Secrets Manager client: loaded on the first invocation that
-    runs the stage (not at init, see the module doc), then cached for the warm invocations."""
+    """The collect library, X-Ray's patches and the Secrets Manager client: loaded on the first
+    invocation that runs the stage (not at init, see the module doc), then cached for the warm
+    invocations."""
     global _loaded
     if _loaded is None:
         from aws_lambda_powertools.utilities.parameters import SecretsProvider  # imports boto3
@@ -78,6 +84,7 @@ def _stage() -> _CollectStage:
         from barometer.collect.client import make_client
         from barometer.pipeline import run_clock
 
+        tracer.patch(PATCH_MODULES)  # X-Ray (a no-op when tracing is disabled), before any client
         secrets = SecretsProvider(boto3_client=SETTINGS.boto3_client("secretsmanager"))
         _loaded = _CollectStage(run_collect=run_collect, make_client=make_client,
                                 options=CollectOptions, run_clock=run_clock, secrets=secrets)
@@ -114,7 +121,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     options = stage.options(now=now, brands=request.brands,
                             deadline=runtime.deadline(context, SETTINGS.safety_margin_seconds))
     client = stage.make_client(x_token(), base_url=SETTINGS.x_api_base_url)
-    run_id = new_run_id(STAGE, panel.id, dt)
+    run_id = runtime.new_run_id(STAGE, panel.id, dt)
     logger.set_correlation_id(run_id)  # every line of this run carries it
     logger.info("collect started", extra={"brands": request.brands or len(panel.brands),
                                           "deadline": str(options.deadline)})

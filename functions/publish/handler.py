@@ -5,11 +5,14 @@ The site goes to S3 (served by CloudFront): only changed files, then one CloudFr
 invalidation of their paths; a run that fails the quality gate leaves the site untouched.
 
 Cold start: importing this module (Lambda's init phase) loads Powertools, the typed event and
-settings and nothing heavy. The site builder (`barometer.publish`: pyarrow, the templates, the
-lake) and the boto3 S3 and CloudFront clients are loaded on the first invocation that runs the
-stage, by `_stage()`, and kept in a module global for the warm invocations; that first
-invocation pays for them (bench/README.md, section startup, reports both figures). A request
-that skips the stage never loads them.
+settings (plain dataclasses: no pydantic, no YAML) and nothing heavy. The first invocation
+imports the summary model (`barometer.runs`: pydantic) and, if it runs the stage, the panel's
+(`barometer.config`: pydantic, YAML).
+The site builder (`barometer.publish`: pyarrow, the templates, the lake), the boto3 S3 and
+CloudFront clients and X-Ray's patching of botocore (which imports it) are loaded on the first
+invocation that runs the stage, by `_stage()`, and kept in a module global for the warm
+invocations; that first invocation pays for them (bench/README.md, section startup, reports
+both figures). A request that skips the stage never loads them.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from barometer.aws import runtime
 from barometer.aws.events import RunRequest
 from barometer.aws.settings import Settings
-from barometer.runs import Stage, StageSummary, new_run_id
 
 if TYPE_CHECKING:
     from barometer.publish import PublishOptions, SiteTarget
+    from barometer.runs import Stage, StageSummary
 
 STAGE: Stage = "publish"
 PUBLISH_LOG_KEYS = ("pages", "uploaded", "unchanged", "invalidation_id", "reason")
@@ -37,8 +40,11 @@ SERVICE = "barometer-publish"
 
 logger = Logger(service=SERVICE)
 # X-Ray patches only what this function calls: S3 and CloudFront (boto3). Powertools' default,
-# patch_all, would also import and patch sqlite3, httplib... at init when tracing is active.
-tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
+# patch_all, would also import and patch sqlite3, httplib... Patched by `_stage()`, before the
+# stage's first call, not at init: with tracing active (as deployed), patching imports botocore
+# (~150 ms).
+PATCH_MODULES = ("botocore",)
+tracer = Tracer(service=SERVICE, auto_patch=False)
 metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=SERVICE)
 copy_config_to_registered_loggers(source_logger=logger, include={"barometer"})
 
@@ -65,12 +71,14 @@ _loaded: _PublishStage | None = None
 
 
 def _stage() -> _PublishStage:
-    """The site builder and the S3/CloudFront clients: loaded on the first invocation that runs
-    the stage (not at init, see the module doc), then cached for the warm invocations."""
+    """The site builder, X-Ray's patch and the S3/CloudFront clients: loaded on the first
+    invocation that runs the stage (not at init, see the module doc), then cached for the warm
+    invocations."""
     global _loaded
     if _loaded is None:
         from barometer.publish import PublishOptions, SiteTarget, run_publish
 
+        tracer.patch(PATCH_MODULES)  # X-Ray (a no-op when tracing is disabled), before any client
         _loaded = _PublishStage(
             run_publish=run_publish, options=PublishOptions, target=SiteTarget,
             s3=SETTINGS.boto3_client("s3"),
@@ -100,7 +108,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                                     site_url=SETTINGS.site_url)
     options = stage.options(simulated=SETTINGS.simulated, site_url=SETTINGS.site_url,
                             base_url=SETTINGS.site_url or "")
-    run_id = new_run_id(STAGE, panel.id, dt)
+    run_id = runtime.new_run_id(STAGE, panel.id, dt)
     logger.set_correlation_id(run_id)  # every line of this run carries it
     logger.info("publish started", extra={"bucket": SETTINGS.site_bucket, "prefix": SETTINGS.site_prefix})
 

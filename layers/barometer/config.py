@@ -15,9 +15,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from barometer.errors import ConfigError
+from barometer.ids import ID_RE  # one definition, shared with the Lambda edge (aws.events)
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 Normalisation = Literal["minmax", "zscore", "rank", "goalposts"]
 Aggregation = Literal["arithmetic", "geometric"]

@@ -1,7 +1,8 @@
 """Stage runs: the typed summary every stage returns, and its row in the `runs` table.
 
-Light on purpose (pydantic only): the Lambda handlers and `barometer.aws.events` import it at
-cold start, so pyarrow and the lake are imported by `record_run` only, when a row is written.
+Light on purpose (pydantic only): the Lambda handlers import it on their first invocation (not
+at init, see `functions/*/handler.py`); pyarrow and the lake are imported by `record_run` only,
+when a row is written.
 """
 
 from __future__ import annotations

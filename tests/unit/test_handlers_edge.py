@@ -52,6 +52,46 @@ def test_run_request_errors_are_one_line(event: dict[str, Any], message: str) ->
     assert str(e.value).startswith(message) and "\n" not in str(e.value)
 
 
+@pytest.mark.parametrize(("event", "message"), [
+    ({"panel": 5}, "event: panel: Input should be a valid string"),
+    ({"panel": "pharma-fr", "date": "2018-04-31"},
+     "event: date: Input should be a valid date in the format YYYY-MM-DD, day is out of range for month"),
+    ({"panel": "pharma-fr", "date": "30/04/2018"},
+     "event: date: Input should be a valid date in the format YYYY-MM-DD"),
+    ({"panel": "pharma-fr", "date": 1525046400}, "event: date: Input should be a valid date in the format YYYY-MM-DD"),
+    ({"panel": "pharma-fr", "date": datetime(2018, 4, 30, 1)},
+     "event: date: Datetimes provided to dates should have zero time - e.g. be exact dates"),
+    ({"panel": "pharma-fr", "date": []}, "event: date: Input should be a valid date in the format YYYY-MM-DD"),
+    ({"panel": "pharma-fr", "stages": "report, collect"},
+     "event: stages.1: Input should be 'collect', 'score' or 'publish'"),
+    ({"panel": "pharma-fr", "stages": " , "},
+     "event: stages: List should have at least 1 item after validation, not 0"),
+    ({"panel": "pharma-fr", "stages": None}, "event: stages: Input should be a valid list"),
+    ({"panel": "pharma-fr", "brands": [1]}, "event: brands.0: Input should be a valid string"),
+    ({"panel": "pharma-fr", "brands": {"a": 1}}, "event: brands: Input should be a valid list"),
+])
+def test_run_request_messages(event: dict[str, Any], message: str) -> None:
+    """One line naming the field, in pydantic's wording (the edge models are dataclasses, for the cold start)."""
+    with pytest.raises(ConfigError) as e:
+        RunRequest.from_event(event)
+    assert str(e.value) == message
+
+
+def test_run_request_coercions() -> None:
+    r = RunRequest.parse({"panel": "pharma-fr", "date": "2018-04-30", "stages": ["publish", "score"],
+                          "brands": "sanofi, , bayer"})
+    assert r.date == date(2018, 4, 30) and r.stages == ["score", "publish"] and r.brands == ["sanofi", "bayer"]
+    assert RunRequest.parse({"panel": "pharma-fr", "date": datetime(2018, 4, 30), "brands": []}).brands is None
+    assert r.to_json() == ('{"panel":"pharma-fr","date":"2018-04-30","stages":["score","publish"],'
+                           '"brands":["sanofi","bayer"]}')
+    with pytest.raises(ConfigError, match=r"^trigger: extra: Extra inputs are not permitted$"):
+        RunRequest.parse({"panel": "pharma-fr", "extra": 1}, source="trigger")
+    with pytest.raises(ValueError, match="bad panel id"):  # built directly: validated too
+        RunRequest(panel="Pharma FR")
+    with pytest.raises(AttributeError):
+        r.panel = "other"  # type: ignore[misc]
+
+
 def test_default_date_is_yesterday_in_paris() -> None:
     # 23:30 UTC on April 30th is already May 1st in Paris (UTC+2): yesterday is April 30th
     assert yesterday(datetime(2018, 4, 30, 23, 30)) == date(2018, 4, 30)
@@ -75,6 +115,35 @@ def test_settings_error_names_the_variable() -> None:
     assert str(e.value) == "environment: LAKE_URI: Field required"
     with pytest.raises(ConfigError, match="SIMULATED"):
         Settings.from_env({"LAKE_URI": "s3://b", "SIMULATED": "perhaps"})
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"LAKE_URI": "http://x"}, "environment: LAKE_URI: lake URI 'http://x': must be s3://bucket[/prefix] or file://path"),
+    ({"LAKE_URI": "b", "SIMULATED": "perhaps"},
+     "environment: SIMULATED: Input should be a valid boolean, unable to interpret input"),
+    ({"LAKE_URI": "b", "SAFETY_MARGIN_SECONDS": "-1"},
+     "environment: SAFETY_MARGIN_SECONDS: Input should be greater than or equal to 0"),
+    ({"LAKE_URI": "b", "SAFETY_MARGIN_SECONDS": "abc"},
+     "environment: SAFETY_MARGIN_SECONDS: Input should be a valid number, unable to parse string as a number"),
+    ({"LAKE_URI": "b", "SECRET_MAX_AGE_SECONDS": "10.5"},
+     "environment: SECRET_MAX_AGE_SECONDS: Input should be a valid integer, unable to parse string as an integer"),
+])
+def test_settings_messages(environ: dict[str, str], message: str) -> None:
+    """One line naming the variable, in pydantic's wording (Settings is a dataclass, for the cold start)."""
+    with pytest.raises(ConfigError) as e:
+        Settings.from_env(environ)
+    assert str(e.value) == message
+
+
+def test_settings_coercions() -> None:
+    s = Settings.from_env({"DATA_BUCKET": "data", "AWS_DEFAULT_REGION": "us-east-1", "SIMULATED": "Off",
+                           "SAFETY_MARGIN_SECONDS": " 5.5 ", "SECRET_MAX_AGE_SECONDS": "1000", "SITE_URL": " "})
+    assert s.lake_uri == "s3://data" and s.region == "us-east-1" and s.simulated is False and s.site_url is None
+    assert s.safety_margin_seconds == 5.5 and s.secret_max_age_seconds == 1000
+    assert Settings.from_env({"LAKE_URI": "file:///tmp/lake/", "SECRET_MAX_AGE_SECONDS": "10"}) == Settings(
+        lake_uri="file:///tmp/lake", secret_max_age_seconds=10)
+    assert hash(s) == hash(Settings.from_env({"DATA_BUCKET": "data", "AWS_REGION": "us-east-1",
+                                              "SAFETY_MARGIN_SECONDS": "5.5", "SECRET_MAX_AGE_SECONDS": "1000"}))
 
 
 # -- runtime helpers ----------------------------------------------------------------------------
@@ -177,25 +246,33 @@ def test_handler_skips_a_stage_not_requested(env: Path) -> None:
 
 
 def test_handlers_import_light_and_load_their_stage_once(env: Path) -> None:
-    """Cold start (the handler module's import) pulls none of the heavy libraries; the stage's
-    library is loaded on first use and kept for the warm invocations (checked in a fresh
-    interpreter: this one has already imported them)."""
+    """Cold start (the handler module's import) pulls none of the heavy libraries, nor pydantic
+    and YAML, nor (tracing active, as deployed) botocore for X-Ray's patch; the stage's library
+    is loaded on first use, X-Ray's patch applied, and kept for the warm invocations (checked in
+    a fresh interpreter: this one has already imported them)."""
     code = (
         "import importlib.util, sys\n"
-        "heavy = ('pyarrow', 'numpy', 'pandas', 'duckdb', 'tweepy', 'boto3', 'jinja2')\n"
+        "heavy = ('pyarrow', 'numpy', 'pandas', 'duckdb', 'tweepy', 'boto3', 'botocore.client', 'requests',\n"
+        "         'jinja2', 'pydantic', 'yaml', 'barometer.config', 'barometer.runs')\n"
         "for stage in ('collect', 'score', 'publish'):\n"
         "    spec = importlib.util.spec_from_file_location('h_' + stage, sys.argv[1] + '/' + stage + '/handler.py')\n"
         "    h = importlib.util.module_from_spec(spec)\n"
         "    spec.loader.exec_module(h)\n"
         "    loaded = [m for m in heavy if m in sys.modules]\n"
         "    assert not loaded, (stage, loaded)\n"
+        "    assert not h.tracer.disabled\n"
         "h._stage()\n"
         "assert 'pyarrow' in sys.modules and h._stage() is h._stage()\n"
+        "from aws_xray_sdk.core.patcher import _PATCHED_MODULES\n"
+        "assert 'botocore' in _PATCHED_MODULES, _PATCHED_MODULES\n"
     )
     import os
     import subprocess
 
-    environ = {**os.environ, "PYTHONPATH": str(REPO / "layers")}
+    # Tracing active, as in Lambda (AWS_LAMBDA_FUNCTION_NAME: no X-Ray sampling client).
+    environ = {**os.environ, "PYTHONPATH": str(REPO / "layers"), "LAMBDA_TASK_ROOT": str(REPO / "functions"),
+               "AWS_LAMBDA_FUNCTION_NAME": "test"}
+    environ.pop("POWERTOOLS_TRACE_DISABLED", None)
     proc = subprocess.run([sys.executable, "-c", code, str(REPO / "functions")], env=environ,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -1,8 +1,11 @@
 """What the three handlers share, with no Powertools and no `os.environ`: the panel, the
 deadline, the X token's shape and the metrics a stage summary yields.
 
-Imported at cold start, so light (pydantic, yaml): the lake (pyarrow) only as a type; a `Lake`
-is passed in by the handler, built on its first invocation."""
+Imported at cold start, so standard library only. What the functions below need is imported
+by them, on a handler's first invocation: the panel models and YAML (`barometer.config`:
+pydantic, yaml) by `load_panel`, the summary model (`barometer.runs`: pydantic) by
+`skipped`; the lake (pyarrow) only as a type, a `Lake` is passed in by the handler, built on
+its first invocation."""
 
 from __future__ import annotations
 
@@ -10,14 +13,12 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-import yaml
-
-from barometer.config import Panel, parse_panel, resolve_panel
 from barometer.errors import BarometerError, ConfigError
-from barometer.runs import Stage, StageSummary
 
 if TYPE_CHECKING:
+    from barometer.config import Panel
     from barometer.lake.store import Lake
+    from barometer.runs import Stage, StageSummary
 
 PANELS_PREFIX = "panels"
 METRICS_NAMESPACE = "OpinionBarometer"
@@ -38,6 +39,10 @@ class LambdaContextLike(Protocol):
 def load_panel(lake: Lake, panel_id: str) -> Panel:
     """The panel `panels/<id>.yaml` from the data bucket (deployed by the stack), else the
     packaged panels/ folder."""
+    import yaml
+
+    from barometer.config import parse_panel, resolve_panel
+
     key = f"{PANELS_PREFIX}/{panel_id}.yaml"
     if lake.exists(lake.path(key)):
         source = f"{lake.uri}/{key}"
@@ -118,6 +123,16 @@ def log_fields(summary: StageSummary) -> dict[str, object]:
     }
 
 
+def new_run_id(stage: Stage, panel: str, dt: date) -> str:
+    """`barometer.runs.new_run_id`, for the handlers: `barometer.runs` (pydantic) is imported on
+    the first invocation, not at init."""
+    from barometer import runs
+
+    return runs.new_run_id(stage, panel, dt)
+
+
 def skipped(stage: Stage, panel: str, dt: date) -> dict[str, object]:
     """What a handler returns when the request does not include its stage (nothing written)."""
+    from barometer.runs import StageSummary
+
     return result(StageSummary.start(stage, panel, dt).finish("skipped"))

@@ -1,16 +1,26 @@
 """Runtime settings of the Lambda functions, parsed once from the environment at the edge.
 
-Imported at cold start: pydantic only. The lake (pyarrow) and boto3 are imported by the
-methods that build them, on a handler's first invocation.
+Imported at cold start: standard library only (a frozen dataclass, not a pydantic model). The
+lake (pyarrow) and boto3 are imported by the methods that build them, on a handler's first
+invocation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
+from barometer.aws._coerce import (
+    EXTRA,
+    REQUIRED,
+    Invalid,
+    as_bool,
+    as_float,
+    as_int,
+    as_str,
+    at_least_zero,
+)
 from barometer.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -38,12 +48,16 @@ ENV_ALIASES: dict[str, str] = {
 }
 
 
-class Settings(BaseModel):
-    """What a handler needs to know about where it runs. Immutable; built once per cold start."""
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """What a handler needs to know about where it runs. Immutable; built once per cold start.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Validated on construction, environment strings coerced (`SIMULATED=true`,
+    `SAFETY_MARGIN_SECONDS=20`); a bad value raises `ValueError` naming the field, which
+    `from_env` turns into one ConfigError line naming the variable.
+    """
 
-    lake_uri: str = Field(description="s3://<data bucket>[/prefix] (or file:// in tests)")
+    lake_uri: str  # s3://<data bucket>[/prefix] (or file:// in tests)
     site_bucket: str | None = None
     site_prefix: str = ""
     site_url: str | None = None  # public URL of the site (CloudFront), for summaries
@@ -53,31 +67,13 @@ class Settings(BaseModel):
     aws_endpoint_url: str | None = None  # a moto server in tests
     region: str = "eu-west-3"
     simulated: bool = False
-    safety_margin_seconds: float = Field(default=20.0, ge=0)
-    secret_max_age_seconds: int = Field(default=300, ge=0)
+    safety_margin_seconds: float = 20.0  # >= 0
+    secret_max_age_seconds: int = 300  # >= 0
 
-    @field_validator("lake_uri")
-    @classmethod
-    def _lake(cls, v: str) -> str:
-        if "://" not in v:
-            # a bare bucket name, as CloudFormation outputs it
-            v = f"s3://{v}"
-        if not v.startswith(("s3://", "file://")):
-            raise ValueError(f"lake URI {v!r}: must be s3://bucket[/prefix] or file://path")
-        return v.rstrip("/")
-
-    @field_validator("site_prefix")
-    @classmethod
-    def _prefix(cls, v: str) -> str:
-        return v.strip("/")
-
-    @field_validator(
-        "site_bucket", "site_url", "distribution_id", "x_token_secret_arn", "x_api_base_url",
-        "aws_endpoint_url", mode="before",
-    )
-    @classmethod
-    def _blank_is_none(cls, v: Any) -> Any:
-        return None if isinstance(v, str) and not v.strip() else v
+    def __post_init__(self) -> None:
+        for f in fields(self):  # in field order: the first error reported is the first field's
+            # frozen: the normalised values are set once, here
+            object.__setattr__(self, f.name, _COERCE[f.name](getattr(self, f.name), f.name))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -90,13 +86,22 @@ class Settings(BaseModel):
             if name in environ:
                 values[field] = environ[name]
         try:
-            return cls.model_validate(values)
-        except ValidationError as e:
-            first = e.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
-            env = next((k for k, f in ENV_VARS.items() if f == field), field)
-            msg = first["msg"].removeprefix("Value error, ")
-            raise ConfigError(f"environment: {env}: {msg}") from None
+            return cls.parse(values)
+        except Invalid as e:
+            env = next((k for k, f in ENV_VARS.items() if f == e.loc), e.loc)
+            raise ConfigError(f"environment: {env}: {e.msg}") from None
+
+    @classmethod
+    def parse(cls, values: Mapping[str, Any]) -> Settings:
+        """From field values, as `from_env` gathers them; raises `Invalid` (a ValueError)."""
+        if "lake_uri" not in values:
+            raise Invalid("lake_uri", REQUIRED)
+        names = {f.name for f in fields(cls)}
+        settings = cls(**{k: v for k, v in values.items() if k in names})
+        extra = next((k for k in values if k not in names), None)
+        if extra is not None:
+            raise Invalid(str(extra), EXTRA)
+        return settings
 
     # -- adapters built from the settings -------------------------------------------------
     def s3_options(self) -> S3Options:
@@ -115,3 +120,53 @@ class Settings(BaseModel):
 
         factory = session or boto3
         return factory.client(service, region_name=self.region, endpoint_url=self.aws_endpoint_url)
+
+
+# -- field by field, what pydantic's validators did --------------------------------------------
+def _lake_uri(v: Any, loc: str) -> str:
+    v = as_str(v, loc)
+    if "://" not in v:
+        # a bare bucket name, as CloudFormation outputs it
+        v = f"s3://{v}"
+    if not v.startswith(("s3://", "file://")):
+        raise Invalid(loc, f"lake URI {v!r}: must be s3://bucket[/prefix] or file://path")
+    return v.rstrip("/")
+
+
+def _optional_str(v: Any, loc: str) -> str | None:
+    """A blank value (`DISTRIBUTION_ID=""`) is no value."""
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    return as_str(v, loc)
+
+
+def _prefix(v: Any, loc: str) -> str:
+    return as_str(v, loc).strip("/")
+
+
+def _seconds(v: Any, loc: str) -> float:
+    seconds = as_float(v, loc)
+    at_least_zero(seconds, loc)
+    return seconds
+
+
+def _whole_seconds(v: Any, loc: str) -> int:
+    seconds = as_int(v, loc)
+    at_least_zero(seconds, loc)
+    return seconds
+
+
+_COERCE: dict[str, Callable[[Any, str], Any]] = {
+    "lake_uri": _lake_uri,
+    "site_bucket": _optional_str,
+    "site_prefix": _prefix,
+    "site_url": _optional_str,
+    "distribution_id": _optional_str,
+    "x_token_secret_arn": _optional_str,
+    "x_api_base_url": _optional_str,
+    "aws_endpoint_url": _optional_str,
+    "region": as_str,
+    "simulated": as_bool,
+    "safety_margin_seconds": _seconds,
+    "secret_max_age_seconds": _whole_seconds,
+}
