@@ -73,7 +73,23 @@ PYARROW_TRIM_GLOBS = (
 )
 # Shared objects removed above: nothing kept may still need them.
 REMOVED_SONAMES = (b"libarrow_flight.so", b"libarrow_python_flight.so")
-TRIM_VERSION = "4"  # bump when the rules above change: invalidates the cached build
+TRIM_VERSION = "5"  # bump when the rules above change: invalidates the cached build
+
+# Lambda's /opt is read-only: a module without a bytecode file there is compiled from source
+# on every cold start. The modules a cold start loads (each handler's import and its first
+# invocation's `_stage()`) are compiled ahead, as "unchecked-hash" .pyc files: valid whatever
+# the file times the zip restores, never compared with the source. The rest of the tree (most
+# of numpy, Powertools' other utilities...) stays source only, to keep the layer small.
+OPT_PYTHON = "/opt/python"  # where Lambda mounts the layer's python/ (for tracebacks)
+TRACE = """\
+import importlib.util, json, sys
+for stage in sys.argv[2:]:
+    spec = importlib.util.spec_from_file_location("h_" + stage, f"{sys.argv[1]}/{stage}/handler.py")
+    h = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(h)
+    h._stage()
+print(json.dumps(sorted(sys.modules)))
+"""
 
 
 
@@ -162,6 +178,66 @@ def _check_no_dangling(site: Path) -> None:
                 raise SystemExit(f"layer trim: {f.relative_to(site)} still needs {soname.decode()}")
 
 
+def cold_modules() -> list[str]:
+    """The module names a cold start imports, traced in this build's own environment (the
+    layer's binaries are another platform's): every handler imported, its stage loaded, with
+    tracing active as deployed (X-Ray patches botocore there)."""
+    functions = ROOT / "functions"
+    stages = sorted(p.parent.name for p in functions.glob("*/handler.py"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "layers"), "LAKE_URI": "s3://trace-bucket/lake",
+           "SITE_BUCKET": "trace-site", "AWS_DEFAULT_REGION": "eu-west-3",
+           "X_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:eu-west-3:000000000000:secret:x-token",
+           "LAMBDA_TASK_ROOT": str(functions), "AWS_LAMBDA_FUNCTION_NAME": "layer-build-trace"}
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)
+    proc = subprocess.run([sys.executable, "-c", TRACE, str(functions), *stages], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"layer: tracing the cold-start imports failed: {proc.stderr.strip()[-300:]}")
+    names: list[str] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return names
+
+
+def _runtime_python() -> bool:
+    """Bytecode is only valid for the Python version that wrote it: the runtime's, or none."""
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if here != PYTHON_VERSION:
+        print(f"layer: Python {here} here, not {PYTHON_VERSION}: no bytecode compiled", file=sys.stderr)
+    return here == PYTHON_VERSION
+
+
+def _compile_package(site: Path) -> None:
+    """The barometer package is small and changes often: all of it, on every build."""
+    import compileall
+    import py_compile
+
+    if _runtime_python():
+        compileall.compile_dir(site / "barometer", ddir=f"{OPT_PYTHON}/barometer", quiet=1,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+
+
+def precompile(site: Path, modules: list[str], top: set[str] | None = None) -> int:
+    """Compile the layer's source of `modules` (those under `top`, if given) to unchecked-hash
+    bytecode; returns how many files."""
+    import importlib.util
+    import py_compile
+
+    if not _runtime_python():
+        return 0
+    n = 0
+    for name in modules:
+        parts = name.split(".")
+        if top is not None and parts[0] not in top:
+            continue
+        base = site.joinpath(*parts)
+        for src in (base.with_name(base.name + ".py"), base / "__init__.py"):
+            if src.is_file():
+                py_compile.compile(str(src), cfile=importlib.util.cache_from_source(str(src)),
+                                   dfile=f"{OPT_PYTHON}/{src.relative_to(site).as_posix()}", doraise=True,
+                                   invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+                n += 1
+    return n
+
+
 def _copy_package(site: Path) -> None:
     dest = site / "barometer"
     shutil.rmtree(dest, ignore_errors=True)
@@ -241,9 +317,12 @@ def build(out: Path = DEFAULT_OUT, arch: str = "arm64", force: bool = False) -> 
             _pip_install(site, arch)
             _trim(site)
             _strip(site, arch)
+            deps = {p.name.removesuffix(".py") for p in site.iterdir()} - {"barometer"}
+            precompile(site, cold_modules(), top=deps)
             _zip_deps(site, deps_zip)
             stamp.write_text(want + "\n")
         _copy_package(site)
+        _compile_package(site)
         _zip_layer(site, deps_zip, zip_path(out))
     return out
 
