@@ -89,12 +89,34 @@ class WindowData:
     has_mentions_partition: bool
     has_accounts: bool
     rows_read: dict[str, int] = field(default_factory=dict)
+    # Per mentions row: its author id's code (equal ids, equal codes; null as "") and its
+    # author's source key, an index into `mention_sources` (lower-case handles; -1: none).
+    mention_author: np.ndarray | None = None
+    mention_source: np.ndarray | None = None
+    mention_sources: pa.Array | None = None
+    # True when no post id occurs twice among the mentions rows: one row per post already.
+    mentions_distinct_posts: bool = False
 
 
 def _brand_index(col: pa.ChunkedArray | pa.Array, brand_ids: list[str]) -> np.ndarray:
     """Position of each row's brand in `brand_ids` (-1 when not in the panel)."""
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    if chunks and all(pa.types.is_dictionary(c.type) for c in chunks):
+        # Read as dictionary: look each chunk's few distinct values up, not every row's.
+        vs = pa.array(brand_ids, pa.string())
+        parts = []
+        for c in chunks:
+            look = np.append(_np(pc.fill_null(pc.index_in(c.dictionary, value_set=vs), -1)), -1)
+            parts.append(look[_np(pc.fill_null(c.indices, len(look) - 1))])
+        return np.concatenate(parts)
     idx = pc.index_in(col, value_set=pa.array(brand_ids, pa.string()))
     return np.asarray(pc.fill_null(idx, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _np(a: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """An Arrow integer/boolean array without nulls as a numpy array (int64 for integers)."""
+    x = a.to_numpy(zero_copy_only=False)
+    return np.asarray(x, dtype=bool if x.dtype == bool else np.int64)
 
 
 def _codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -104,37 +126,50 @@ def _codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     digits, no leading zero) and fits an int64, the codes are the dense ranks of the parsed
     integers, far cheaper than hashing the strings. Otherwise the strings are hashed.
     """
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    ints = _canonical_ints(arr)
+    ints = _canonical_ints(col)
     if ints is not None:
         return _dense(ints)
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     enc = pc.dictionary_encode(arr)
     return np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-_POW10 = np.array([10 ** k for k in range(1, 19)], dtype=np.int64)
+# The smallest canonical integer of k + 1 digits, per k (0 for one digit: "0" is canonical).
+_MIN_OF_LENGTH = np.array([0] + [10 ** k for k in range(1, 19)], dtype=np.int64)
 
 
-def _canonical_ints(arr: pa.Array) -> np.ndarray | None:
+def _canonical_ints(arr: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
     """The values as int64 when each is a canonical decimal integer (one string, one int)."""
     if len(arr) == 0 or arr.null_count or not pa.types.is_string(arr.type):
         return None
     if not pc.all(pc.ascii_is_decimal(arr)).as_py():
         return None
+    lengths = _np(pc.binary_length(arr))
+    if int(lengths.max()) > 19:
+        return None
     try:
-        ints = np.asarray(pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+        ints = _np(pc.cast(arr, pa.int64()))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     # Digits only, and exactly as many as the integer's own: no leading zero.
-    digits = np.searchsorted(_POW10, ints, side="right") + 1
-    lengths = np.asarray(pc.binary_length(arr).to_numpy(zero_copy_only=False), dtype=np.int64)
-    if (ints < 0).any() or not np.array_equal(digits, lengths):
+    if (ints < _MIN_OF_LENGTH[lengths - 1]).any():
         return None
     return ints
 
 
 def _dense(x: np.ndarray) -> np.ndarray:
     """Dense ranks of integers (0 for the smallest value)."""
+    if len(x) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo, hi = int(x.min()), int(x.max())
+    if hi - lo <= 4 * len(x) + 1024:
+        # Ids from a compact range: a presence table instead of a sort.
+        present = np.zeros(hi - lo + 1, dtype=bool)
+        off = x - lo
+        present[off] = True
+        rank = np.cumsum(present, dtype=np.int64)
+        rank -= 1
+        return rank[off]
     order = np.argsort(x)
     sx = x[order]
     step = np.empty(len(x), dtype=np.int64)
@@ -174,11 +209,27 @@ def _last_per_key(keys: np.ndarray, *order_by: np.ndarray) -> np.ndarray:
     sk = np.sort(keys)
     if not (sk[1:] == sk[:-1]).any():  # every key once: every row is its key's last
         return np.arange(len(keys), dtype=np.int64)
+    order_by = _pack(order_by)
     order = np.lexsort((*reversed(order_by), keys)) if order_by else np.argsort(keys, kind="stable")
     sk = keys[order]
     last = np.ones(len(sk), dtype=bool)
     last[:-1] = sk[1:] != sk[:-1]
     return np.sort(order[last])
+
+
+def _pack(cols: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """Sort keys (most significant first) as one int64 key with the same order, when they fit."""
+    if len(cols) < 2 or len(cols[0]) == 0:
+        return cols
+    los = [int(c.min()) for c in cols]
+    bits = [(int(c.max()) - lo).bit_length() for c, lo in zip(cols, los, strict=True)]
+    if sum(bits) > 62:
+        return cols
+    out = np.zeros(len(cols[0]), dtype=np.int64)
+    for c, lo, b in zip(cols, los, bits, strict=True):
+        out <<= b
+        out |= c - lo
+    return (out,)
 
 
 def _has_partitions(lake: Lake, table: str, panel: str, w: Window) -> bool:
@@ -188,6 +239,35 @@ def _has_partitions(lake: Lake, table: str, panel: str, w: Window) -> bool:
 def _created_in(w: Window) -> ds.Expression:
     return (ds.field("created_at") >= pa.scalar(w.ts_start, pa.timestamp("ms"))) & (
         ds.field("created_at") < pa.scalar(w.ts_end, pa.timestamp("ms")))
+
+
+def _scan(lake: Lake, table: str, panel: str, start: date, end: date, columns: list[str],
+          filter: ds.Expression, dictionary: list[str]) -> pa.Table:
+    """`lake.read`, with the `dictionary` string columns read as dictionary arrays.
+
+    A dictionary column costs one string per distinct value of a file, not one per row.
+    """
+    dset = lake.dataset(table)
+    if not isinstance(dset, ds.FileSystemDataset):
+        return lake.read(table, panel, start, end, columns=columns, filter=filter)
+    where = ((ds.field("panel") == panel) & (ds.field("dt") >= pa.scalar(start, pa.date32()))
+             & (ds.field("dt") <= pa.scalar(end, pa.date32())))
+    fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary))
+    schema = dset.schema
+    for name in dictionary:
+        i = schema.get_field_index(name)
+        schema = schema.set(i, schema.field(i).with_type(pa.dictionary(pa.int32(), pa.string())))
+    frags = [fmt.make_fragment(f.path, dset.filesystem, partition_expression=f.partition_expression)
+             for f in dset.get_fragments(filter=where)]
+    sub = ds.FileSystemDataset(frags, schema, fmt, dset.filesystem)
+    return sub.to_table(columns=columns, filter=where & filter)
+
+
+def _first_rows(codes: np.ndarray, k: int) -> np.ndarray:
+    """Row index of each code's first occurrence (codes in [0, k), each present)."""
+    first = np.empty(k, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1, dtype=np.int64)
+    return first
 
 
 def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None,
@@ -212,16 +292,14 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
     # -- posts -----------------------------------------------------------------------------
     post_cols = ["post_id", "brand_id", "account_id", "kind", "likes", "reposts", "replies", "quotes",
                  "mentioned_handles", *(["topics"] if with_topics else []), "deleted", "observed_at", "dt"]
-    raw = lake.read("posts", panel.id, w.start, w.end, columns=post_cols, filter=_created_in(w))
+    raw = _scan(lake, "posts", panel.id, w.start, w.end, post_cols, _created_in(w), ["brand_id"])
     rows_read["posts"] = raw.num_rows
     bidx = _brand_index(raw["brand_id"], brand_ids)
     latest = _last_per_key(bidx * (1 << 40) + _codes(raw["post_id"]) if len(bidx) else bidx,
                            _ts_int(raw["observed_at"]), _ts_int(raw["dt"]))
-    posts = raw.take(pa.array(latest, pa.int64()))
     bidx = bidx[latest]
-    keep = (bidx >= 0) & ~np.asarray(pc.fill_null(posts["deleted"], False).to_numpy(zero_copy_only=False),
-                                      dtype=bool)
-    posts = posts.filter(pa.array(keep))
+    keep = (bidx >= 0) & ~_np(pc.fill_null(raw["deleted"].take(pa.array(latest, pa.int64())), False))
+    posts = raw.take(pa.array(latest[keep], pa.int64()))
     inter = pc.add(pc.add(pc.fill_null(posts["likes"], 0), pc.fill_null(posts["reposts"], 0)),
                    pc.add(pc.fill_null(posts["replies"], 0), pc.fill_null(posts["quotes"], 0)))
     posts = pa.table({
@@ -237,32 +315,71 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
     # -- mentions --------------------------------------------------------------------------
     men_cols = ["post_id", "brand_id", "author_id", "author_handle", "mentioned_handles",
                 *(["topics"] if with_topics else []), "observed_at", "dt"]
-    mraw = lake.read("mentions", panel.id, w.start, w.end, columns=men_cols, filter=_created_in(w))
-    rows_read["mentions"] = mraw.num_rows
-    mb = _brand_index(mraw["brand_id"], brand_ids)
-    pcode = _codes(mraw["post_id"]) if len(mb) else mb
-    # One row per (brand, post): the latest observation (its topics are the freshest).
-    latest = _last_per_key(mb * (1 << 40) + pcode if len(mb) else mb,
-                           _ts_int(mraw["observed_at"]), _ts_int(mraw["dt"]))
-    if len(latest) < len(mb):
-        mraw, mb, pcode = mraw.take(pa.array(latest, pa.int64())), mb[latest], pcode[latest]
-    del latest
+    mraw = _scan(lake, "mentions", panel.id, w.start, w.end, men_cols, _created_in(w), ["brand_id"])
+    nm = mraw.num_rows
+    rows_read["mentions"] = nm
+    mb = _brand_index(mraw["brand_id"], brand_ids) if nm else np.zeros(0, np.int64)
+    ints = _canonical_ints(mraw["post_id"]) if nm else None
+    pcode = ints if ints is not None else (_codes(mraw["post_id"]) if nm else mb)
+    # One row per (brand, post): the latest observation (its topics are the freshest). Only
+    # the rows of a post id seen more than once need ordering.
+    sp = np.sort(pcode)
+    dup = sp[1:][sp[1:] == sp[:-1]]
+    del sp
+    distinct_posts = len(dup) == 0
+    keep = mb >= 0
+    if not distinct_posts:
+        dupv = _unique(dup)
+        pos = np.minimum(np.searchsorted(dupv, pcode), len(dupv) - 1)
+        rows = np.flatnonzero(dupv[pos] == pcode)
+        del pos
+        sub = mraw.take(pa.array(rows, pa.int64()))
+        last = _last_per_key(mb[rows] * (1 << 40) + _dense(pcode[rows]),
+                             _ts_int(sub["observed_at"]), _ts_int(sub["dt"]))
+        keep[rows] = False
+        keep[rows[last]] = mb[rows[last]] >= 0
+        del sub, rows, last
+    # Authors: codes of their ids, and one source handle per distinct (id, handle).
+    aid = mraw["author_id"]
+    aid = pc.fill_null(aid, "") if aid.null_count else aid
+    acode = _codes(aid) if nm else mb
+    k = int(acode.max()) + 1 if nm else 0
+    first = _first_rows(acode, k)
+    handle = mraw["author_handle"]
+    rep = handle.take(pa.array(first, pa.int64()))
+    if isinstance(rep, pa.ChunkedArray):
+        rep = rep.combine_chunks()
+    same = pc.fill_null(pc.equal(handle, rep.take(pa.array(acode, pa.int64()))), False) if nm else None
+    source = acode.copy()
+    other = pa.array([], pa.string())
+    if same is not None and not pc.all(same).as_py():
+        # An id seen with several handles (a rename): those rows get their own source keys.
+        odd = np.flatnonzero(~_np(same))
+        enc = pc.dictionary_encode(handle.take(pa.array(odd, pa.int64())))
+        if isinstance(enc, pa.ChunkedArray):
+            enc = enc.combine_chunks()
+        other = enc.dictionary
+        source[odd] = _np(pc.fill_null(enc.indices, -k - 1)) + k
+    del same
+    sources = pc.utf8_lower(pa.concat_arrays([rep, other]))
+    rep_ids = aid.take(pa.array(first, pa.int64()))
     # A brand's own accounts mentioning it are not "others": drop by account id or handle.
-    author_handle = pc.utf8_lower(mraw["author_handle"])
-    own = _own_mask(panel, mb, mraw["author_id"], author_handle, accounts, reference)
-    keep = (mb >= 0) & ~own
+    own = _own_mask(panel, mb, acode, rep_ids, source, sources, accounts, reference)
+    keep &= ~own
+    del own, first, rep, rep_ids
     if not keep.all():
-        mraw, author_handle = mraw.filter(pa.array(keep)), author_handle.filter(pa.array(keep))
+        mraw = mraw.filter(pa.array(keep))
     mentions = pa.table({
         "brand_idx": pa.array(mb[keep]),
         "post_id": mraw["post_id"],
         "post_code": pa.array(pcode[keep]),
         "author_id": mraw["author_id"],
-        "author_handle": author_handle,
+        "author_handle": mraw["author_handle"],
         "mentioned_handles": mraw["mentioned_handles"],
         **({"topics": mraw["topics"]} if with_topics else {}),
     })
-    del mraw, mb, pcode, keep, own
+    acode, source = acode[keep], source[keep]
+    del mraw, mb, pcode, keep
 
     return WindowData(
         panel=panel, window=w, brand_ids=brand_ids, posts=posts, mentions=mentions,
@@ -270,6 +387,8 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
         has_posts_partition=_has_partitions(lake, "posts", panel.id, w),
         has_mentions_partition=_has_partitions(lake, "mentions", panel.id, w),
         has_accounts=accounts.num_rows > 0, rows_read=rows_read,
+        mention_author=acode, mention_source=source, mention_sources=sources,
+        mentions_distinct_posts=distinct_posts,
     )
 
 
@@ -285,12 +404,13 @@ def _latest_accounts(t: pa.Table, brand_ids: list[str]) -> pa.Table:
     return out.append_column("brand_idx", pa.array(bidx)).filter(pa.array(bidx >= 0))
 
 
-def _own_mask(panel: Panel, mb: np.ndarray, author_id: pa.ChunkedArray, author_handle: pa.ChunkedArray,
-              *accounts: pa.Table) -> np.ndarray:
+def _own_mask(panel: Panel, mb: np.ndarray, acode: np.ndarray, ids_by_code: pa.Array | pa.ChunkedArray,
+              source: np.ndarray, sources: pa.Array, *accounts: pa.Table) -> np.ndarray:
     """Rows whose author is one of the mentioned brand's own accounts (by account id or handle).
 
-    The handles are compared lower-cased; a row's author id and lower-cased handle are matched
-    against the (brand, id) and (brand, handle) pairs of the panel and of the accounts tables.
+    A row's author id is `ids_by_code[acode]`, its lower-cased handle `sources[source]`
+    (-1: none); both are matched against the (brand, id) and (brand, lower-case handle) pairs
+    of the panel and of the accounts tables, one lookup per distinct value.
     """
     ids: set[tuple[int, str]] = set()
     brand_of = {b: i for i, b in enumerate(sorted(b.id for b in panel.brands))}
@@ -306,13 +426,14 @@ def _own_mask(panel: Panel, mb: np.ndarray, author_id: pa.ChunkedArray, author_h
             if h:
                 handles.add((bi, h.lower()))
     own = np.zeros(len(mb), dtype=bool)
-    for pairs, col in ((ids, author_id), (handles, author_handle)):
+    for pairs, values_of, code in ((ids, ids_by_code, acode), (handles, sources, source)):
         if not pairs or len(mb) == 0:
             continue
         values = sorted({v for _, v in pairs})
         nv = len(values)
-        pos = np.asarray(pc.fill_null(pc.index_in(col, value_set=pa.array(values, pa.string())), -1)
-                         .to_numpy(zero_copy_only=False), dtype=np.int64)
+        slot_of = np.append(_np(pc.fill_null(pc.index_in(values_of, value_set=pa.array(values, pa.string())),
+                                             -1)), -1)
+        pos = slot_of[code]  # code -1 (no value) → the appended -1
         hit = np.flatnonzero(pos >= 0)
         if len(hit) == 0:
             continue
@@ -370,39 +491,83 @@ def pagerank(src: np.ndarray, dst: np.ndarray, n: int, weights: np.ndarray | Non
 
     Out-edges are weighted by their counts; the mass of dangling nodes (no out-edge) is spread
     uniformly, as is the teleport mass (1 − damping). Stops when the L1 change < `tol`.
+
+    Nodes without in-edges all hold the same rank (the teleport and dangling share) at every
+    step, so their out-edges' flow is precomputed once and scaled by that rank: each step only
+    walks the edges whose source has in-edges.
     """
     if n == 0:
         return np.zeros(0)
     w = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
     # Merge parallel edges once, so each iteration touches each distinct edge once.
-    if len(src) and weights is None:
-        # Unit weights: a merged edge's weight is its count (exact in any order).
-        key = src.astype(np.int64) * n + dst.astype(np.int64)
-        key.sort()
-        start = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
-        w = np.diff(np.append(start, len(key))).astype(np.float64)
-        uniq = key[start]
-        del key
-        src, dst = uniq // n, uniq % n
-    elif len(src):
-        key = src.astype(np.int64) * n + dst.astype(np.int64)
-        uniq, inv = np.unique(key, return_inverse=True)
-        w = np.bincount(inv, weights=w)
-        src, dst = uniq // n, uniq % n
-    out_w = np.bincount(src, weights=w, minlength=n)
-    dangling = out_w == 0
-    coef = np.zeros(len(src))
     if len(src):
-        coef = w / out_w[src]
+        bits = max(1, (n - 1).bit_length())
+        key = (np.asarray(src, dtype=np.int64) << bits) | np.asarray(dst, dtype=np.int64)
+        if weights is None:
+            # Unit weights: a merged edge's weight is its count (exact in any order).
+            key.sort()
+            brk = np.empty(len(key), dtype=bool)
+            brk[0] = True
+            np.not_equal(key[1:], key[:-1], out=brk[1:])
+            start = np.flatnonzero(brk)
+            del brk
+            w = np.diff(start, append=len(key)).astype(np.float64)
+            uniq = key[start]
+            del start
+        else:
+            uniq, inv = np.unique(key, return_inverse=True)
+            w = np.bincount(inv, weights=w)
+        del key
+        src, dst = uniq >> bits, uniq & ((1 << bits) - 1)
+        del uniq
+    out_w = np.bincount(src, weights=w, minlength=n)
+    dangling = np.flatnonzero(out_w == 0)
+    coef = w / out_w[src] if len(src) else np.zeros(0)
+    del w
+    fed = np.zeros(n, dtype=bool)
+    fed[dst] = True
+    unfed = np.flatnonzero(~fed)
+    n_unfed_dangling = int((out_w[unfed] == 0).sum())
+    dangling = dangling[fed[dangling]]
+    from_unfed = ~fed[src]
+    # The flow of the unfed nodes' edges, per unit of their (common) rank.
+    unfed_flow = np.bincount(dst[from_unfed], weights=coef[from_unfed], minlength=n)
+    keep = ~from_unfed
+    src, dst, coef = src[keep], dst[keep], coef[keep]
+    del keep, from_unfed, out_w
     pr = np.full(n, 1.0 / n)
+    one_unfed = int(unfed[0]) if len(unfed) else -1
     for _ in range(max_iter):
-        new = np.bincount(dst, weights=pr[src] * coef, minlength=n) * damping
-        new += (damping * pr[dangling].sum() + (1.0 - damping)) / n
+        c = pr[one_unfed] if one_unfed >= 0 else 0.0
+        x = pr[src]
+        x *= coef
+        new = np.bincount(dst, weights=x, minlength=n)
+        del x
+        if one_unfed >= 0:
+            new += c * unfed_flow
+        new *= damping
+        new += (damping * (pr[dangling].sum() + n_unfed_dangling * c) + (1.0 - damping)) / n
         delta = np.abs(new - pr).sum()
         pr = new
         if delta < tol:
             break
     return pr
+
+
+def _flatten(lists: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(row of each element, the elements) of a list column."""
+    lens = _np(pc.fill_null(pc.list_value_length(lists), 0))
+    parents = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
+    flat = pc.list_flatten(lists)
+    if isinstance(flat, pa.ChunkedArray):
+        flat = flat.combine_chunks() if flat.num_chunks else pa.array([], pa.string())
+    return parents, flat
+
+
+def _encode(arr: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(codes, distinct values): codes index the values, -1 for nulls."""
+    enc = pc.dictionary_encode(arr)
+    return _np(pc.fill_null(enc.indices, -1)), enc.dictionary
 
 
 def _centrality(data: WindowData) -> tuple[np.ndarray, int]:
@@ -414,81 +579,92 @@ def _centrality(data: WindowData) -> tuple[np.ndarray, int]:
         for a in b.accounts:
             brand_handles[a.handle.lower()] = brand_of[b.id]
     # The handle of a post's author account: from the accounts table, else the brand's first.
-    acc_handle: dict[str, str] = {}
-    for t in (data.reference_accounts, data.accounts):  # window rows last, so they win
-        for aid, h in zip(t["account_id"].to_pylist(), t["handle"].to_pylist(), strict=True):
-            if aid and h:
-                acc_handle[aid] = h.lower()
+    # The last row per account id wins (window rows last); empty ids and handles are skipped.
+    ah = pa.concat_tables([t.select(["account_id", "handle"])
+                           for t in (data.reference_accounts, data.accounts)])
+    ah = ah.filter(pc.fill_null(pc.and_(pc.not_equal(ah["account_id"], ""), pc.not_equal(ah["handle"], "")),
+                                False))
+    last_acc = pa.array(_last_per_key(_codes(ah["account_id"])) if ah.num_rows else [], pa.int64())
+    acc_ids = ah["account_id"].take(last_acc)
+    acc_handles = pc.utf8_lower(ah["handle"].take(last_acc))
     first_handle = [data.panel.brand(b).accounts[0].handle.lower() for b in data.brand_ids]
 
     # Mentions: one edge set per distinct post (a post mentioning two brands is two rows).
+    # Each edge is (row's source key → element's target code); the names of both are merged
+    # into one node space below.
     m = data.mentions
-    if m.num_rows:
+    msrc = data.mention_source
+    msources = data.mention_sources
+    if msrc is None or msources is None:
+        a_codes, a_names = _encode(pc.utf8_lower(m["author_handle"]).combine_chunks()
+                                   if m.num_rows else pa.array([], pa.string()))
+        msrc, msources = a_codes, a_names
+    m_lists = m["mentioned_handles"]
+    if m.num_rows and not data.mentions_distinct_posts:
         last = _last_per_key(np.asarray(m["post_code"].to_numpy(), dtype=np.int64))
         if len(last) < m.num_rows:
-            m = m.take(pa.array(last, pa.int64()))
+            m_lists = m_lists.take(pa.array(last, pa.int64()))
+            msrc = msrc[last]
+    m_par, m_flat = _flatten(m_lists) if m.num_rows else (np.zeros(0, np.int64), pa.array([], pa.string()))
+    del m_lists
+    m_src = msrc[m_par]
+    del m_par
+    m_tcode, m_tnames = _encode(m_flat)
+    del m_flat
+
     p = data.posts
-    post_author = pa.array([], pa.string())
     if p.num_rows:
         # The author handle of each brand post, by a vectorised lookup of its account id.
-        ids = sorted(acc_handle)
-        pos = pc.index_in(p["account_id"], value_set=pa.array(ids, pa.string()))
-        by_account = pa.array([acc_handle[k] for k in ids], pa.string()).take(pos)
+        pos = pc.index_in(p["account_id"], value_set=acc_ids)
+        by_account = acc_handles.take(pos)
         fallback = pa.array(first_handle, pa.string()).take(p["brand_idx"])
         post_author = pc.coalesce(by_account, fallback)
-    m_authors = m["author_handle"].combine_chunks() if m.num_rows else pa.array([], pa.string())
-    authors = pc.utf8_lower(pa.chunked_array([m_authors, post_author], pa.string()).combine_chunks())
-    del m_authors, post_author
-    lists = pa.chunked_array([
-        m["mentioned_handles"].combine_chunks() if m.num_rows else pa.array([], pa.list_(pa.string())),
-        p["mentioned_handles"].combine_chunks() if p.num_rows else pa.array([], pa.list_(pa.string())),
-    ], pa.list_(pa.string()))
-    lists = lists.combine_chunks()
-    del m, p
-    parents = np.asarray(pc.list_parent_indices(lists).to_numpy(zero_copy_only=False), dtype=np.int64)
-    targets = pc.utf8_lower(pc.utf8_ltrim(pc.list_flatten(lists), characters="@"))
-    del lists
-    if len(targets) == 0:
-        return np.full(n, np.nan), 0
-    # One node id space over the edges' sources, their targets and every brand handle,
-    # numbered by first appearance in (brand handles, sources, targets). Each author's
-    # handle is encoded once (not once per edge), then the distinct strings are merged.
+        if isinstance(post_author, pa.ChunkedArray):
+            post_author = post_author.combine_chunks()
+        p_acode, p_anames = _encode(post_author)
+        p_par, p_flat = _flatten(p["mentioned_handles"])
+        p_src = p_acode[p_par]
+        p_tcode, p_tnames = _encode(p_flat)
+        del post_author, p_par, p_flat
+    else:
+        p_src = p_tcode = np.zeros(0, np.int64)
+        p_anames = p_tnames = pa.array([], pa.string())
+
+    def targets(names: pa.Array) -> pa.Array:
+        return pc.utf8_lower(pc.utf8_ltrim(names, characters="@"))
+
+    # One node id space over every brand handle, the sources and the targets.
     bh = pa.array(sorted(brand_handles), pa.string())
-    a_enc = pc.dictionary_encode(pc.fill_null(authors, ""))
-    src_a = np.asarray(a_enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)[parents]
-    ok = np.asarray(pc.is_valid(authors).to_numpy(zero_copy_only=False), dtype=bool)[parents]
-    del authors, parents
-    t_enc = pc.dictionary_encode(pc.fill_null(targets, ""))
-    ok &= np.asarray(pc.is_valid(targets).to_numpy(zero_copy_only=False), dtype=bool)
-    del targets
-    first_src = np.asarray(pc.unique(pa.array(src_a)).to_numpy(zero_copy_only=False), dtype=np.int64)
-    merged = pc.dictionary_encode(pa.concat_arrays(
-        [bh, a_enc.dictionary.take(pa.array(first_src, pa.int64())), t_enc.dictionary]))
-    codes = np.asarray(merged.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    nb, ns = len(bh), len(first_src)
-    a_map = np.full(len(a_enc.dictionary), -1, dtype=np.int64)
-    a_map[first_src] = codes[nb:nb + ns]
-    hcode = codes[:nb]
-    src = a_map[src_a]
-    dst = codes[nb + ns:][np.asarray(t_enc.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
-    del a_enc, t_enc, src_a, a_map
-    ok &= src != dst
+    pieces = [bh, msources, targets(m_tnames), pc.utf8_lower(p_anames), targets(p_tnames)]
+    merged, _ = _encode(pa.concat_arrays(pieces))
+    offs = np.cumsum([0] + [len(x) for x in pieces])
+    nb = len(bh)
+    hcode = merged[:nb]
+
+    def lookup(codes: np.ndarray, piece: int) -> np.ndarray:
+        table = np.append(merged[offs[piece]:offs[piece + 1]], -1)
+        return table[codes]  # code -1 (null) → the appended -1
+
+    src = np.concatenate([lookup(m_src, 1), lookup(p_src, 3)])
+    dst = np.concatenate([lookup(m_tcode, 2), lookup(p_tcode, 4)])
+    del m_src, m_tcode, p_src, p_tcode
+    ok = (src >= 0) & (dst >= 0) & (src != dst)
     src, dst = src[ok], dst[ok]
     del ok
     if len(src) == 0:
         return np.full(n, np.nan), 0
     # Nodes: the handles on a kept edge, plus every brand handle (a brand nobody mentions
     # still is a node, with the teleport share only). Renumbered densely, in code order.
-    present = np.zeros(len(codes) and int(codes.max()) + 1, dtype=bool)
+    present = np.zeros(int(merged.max()) + 1, dtype=bool)
     present[hcode] = True
     present[src] = True
     present[dst] = True
-    nodes = np.flatnonzero(present)
-    renum = np.cumsum(present) - 1
+    renum = np.cumsum(present, dtype=np.int64) - 1
+    n_nodes = int(renum[-1]) + 1
     del present
     hnode, src, dst = renum[hcode], renum[src], renum[dst]
     del renum
-    pr = pagerank(src, dst, len(nodes))
+    pr = pagerank(src, dst, n_nodes)
     out = np.zeros(n)
     owner = np.array([brand_handles[h] for h in bh.to_pylist()], dtype=np.int64)
     np.add.at(out, owner, pr[hnode])
@@ -513,9 +689,12 @@ def compute_values(data: WindowData) -> tuple[Values, dict[str, object]]:
     mentions = np.bincount(mb, minlength=n).astype(np.float64)
     reach = np.zeros(n)
     if m.num_rows:
-        aid = m["author_id"]
-        ak = mb * (1 << 40) + _codes(pc.fill_null(aid, "") if aid.null_count else aid)
-        reach = np.bincount(_unique(ak) // (1 << 40), minlength=n).astype(np.float64)
+        acode = data.mention_author
+        if acode is None:
+            aid = m["author_id"]
+            acode = _codes(pc.fill_null(aid, "") if aid.null_count else aid)
+        ak = mb * (1 << 40) + acode
+        reach = np.bincount(_unique(ak) >> 40, minlength=n).astype(np.float64)
 
     end = _followers_end(data.accounts, n)
     ref = _followers_end(data.reference_accounts, n)

@@ -40,6 +40,7 @@ import yaml
 
 from barometer.config import Panel, parse_panel
 from barometer.lake.store import Lake
+from barometer.sim.world import TWEPOCH_MS
 
 NETWORK = "x"
 RUN_HOUR_UTC = 5  # a run for D reads at D+1 05:00 UTC (see docs/contracts.md)
@@ -96,7 +97,7 @@ class SynthSpec:
         """A short string naming these parameters (cache keys)."""
         return (f"b{self.brands}-d{self.days}-m{self.mentions_per_day}-p{self.posts_per_brand_day:g}"
                 f"-e{self.end_date.isoformat()}-s{self.seed}-a{self.author_pool}"
-                f"-r{int(self.reference_year)}-w{self.window_days or 0}-{self.panel_id}")
+                f"-r{int(self.reference_year)}-w{self.window_days or 0}-{self.panel_id}-{ID_SCHEME}")
 
 
 @dataclass
@@ -151,6 +152,18 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
 
 def _day_ms(d: date) -> int:
     return (d - EPOCH).days * MS_PER_DAY
+
+
+# Ids as X makes them (snowflakes: creation time in ms since X's epoch, then 22 low bits), so
+# the lake's ids spread like the real ones do (the scorer's id handling is measured on those,
+# not on a compact counter). The low bits keep ids unique: brand posts use 0..2^21 (their
+# index), mentions 2^21 and up (their index within the day), authors their index.
+ID_SCHEME = "i2"  # part of the cache key: lakes written with other ids are not reused
+_LOW = (1 << 21) - 1
+
+
+def _snowflakes(ms: np.ndarray, low: np.ndarray) -> np.ndarray:
+    return ((ms.astype(np.int64) - TWEPOCH_MS) << 22) | low.astype(np.int64)
 
 
 def _ids(prefix: str, ints: np.ndarray) -> pa.Array:
@@ -228,7 +241,9 @@ class _Pools:
         # Authors: ids, handles, followers.
         a = spec.author_pool
         self.n_authors = a
-        self.author_ids = _ids("", 1_000_000_000_000 + np.arange(a))
+        # accounts created 2011-2024, in their own random stream (the others stay as they were)
+        created = np.sort(_rng(spec.seed, 9).integers(_day_ms(date(2011, 1, 1)), _day_ms(date(2024, 1, 1)), a))
+        self.author_ids = _ids("", _snowflakes(created, np.arange(a) & ((1 << 22) - 1)))
         self.author_handles = _ids("u", np.arange(a))
         self.author_followers = np.round(rng.lognormal(4.5, 1.6, a)).astype(np.int64)
         # Handles a post can mention: the brands first, then the authors.
@@ -292,7 +307,7 @@ class _Posts:
     handles: np.ndarray  # (P, 2) into pools.mentionable
     topics: np.ndarray  # (P, 2) into pools.topics
     start: np.ndarray
-    first_id: int = 1_500_000_000_000_000_000
+    ids: np.ndarray
 
 
 def _all_posts(pools: _Pools, spec: SynthSpec) -> _Posts:
@@ -319,6 +334,7 @@ def _all_posts(pools: _Pools, spec: SynthSpec) -> _Posts:
         brand=brand, created_ms=created, kind=kind, final=final, impressions=impressions,
         text=rng.integers(0, len(pools.texts), p), lang=rng.choice(len(LANGS), p, p=LANG_P),
         handles=handles, topics=_topics_idx(rng, p, len(pools.topics), 0.4, 0.15), start=start,
+        ids=_snowflakes(created, np.arange(p) & _LOW),
     )
 
 
@@ -336,7 +352,7 @@ def _posts(pools: _Pools, spec: SynthSpec, posts: _Posts, d: date) -> pa.Table:
     brand = posts.brand[rows]
     brand_arr = pa.array(brand)
     return pa.table({
-        "post_id": _ids("", posts.first_id + rows),
+        "post_id": _ids("", posts.ids[rows]),
         "brand_id": pools.brand_ids.take(brand_arr),
         "network": pa.array([NETWORK] * n),
         "account_id": pools.account_ids.take(brand_arr),
@@ -375,10 +391,9 @@ def _mentions(pools: _Pools, spec: SynthSpec, d: date) -> tuple[pa.Table, np.nda
     three = u > 0.9  # also mentions another author
     handles[three, 2] = pools.n + pools.pick_authors(rng, int(three.sum()))
     likes = rng.poisson(pools.author_followers[authors] ** 0.5 * 0.1 + 0.2)
-    first_id = 1_600_000_000_000_000_000 + k * 10_000_000
     authors_arr = pa.array(authors)
     table = pa.table({
-        "post_id": _ids("", first_id + np.arange(m)),
+        "post_id": _ids("", _snowflakes(created, (1 << 21) | (np.arange(m) & _LOW))),
         "brand_id": pools.brand_ids.take(pa.array(brand)),
         "network": pa.array([NETWORK] * m),
         "author_id": pools.author_ids.take(authors_arr),
