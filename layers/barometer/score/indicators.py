@@ -134,35 +134,43 @@ def _codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-# The smallest canonical integer of k + 1 digits, per k (0 for one digit: "0" is canonical).
-_MIN_OF_LENGTH = np.array([0] + [10 ** k for k in range(1, 19)], dtype=np.int64)
-
-
 def _canonical_ints(arr: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
     """The values as int64 when each is a canonical decimal integer (one string, one int)."""
     if len(arr) == 0 or arr.null_count or not pa.types.is_string(arr.type):
         return None
     if not pc.all(pc.ascii_is_decimal(arr)).as_py():
         return None
-    lengths = _np(pc.binary_length(arr))
-    if int(lengths.max()) > 19:
-        return None
+    # Lengths and first digits straight from the string buffers: 1 to 19 digits, and no
+    # leading zero (then the integer has exactly as many digits as the string).
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for c in chunks:
+        if len(c) == 0:
+            continue
+        offs = np.frombuffer(c.buffers()[1], dtype=np.int32)[c.offset:c.offset + len(c) + 1]
+        data = np.frombuffer(c.buffers()[2], dtype=np.uint8)
+        lengths = np.diff(offs)
+        if int(lengths.min()) < 1 or int(lengths.max()) > 19:
+            return None
+        if ((data[offs[:-1]] == 48) & (lengths > 1)).any():  # "0…": a leading zero
+            return None
     try:
-        ints = _np(pc.cast(arr, pa.int64()))
+        return _np(pc.cast(arr, pa.int64()))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    # Digits only, and exactly as many as the integer's own: no leading zero.
-    if (ints < _MIN_OF_LENGTH[lengths - 1]).any():
-        return None
-    return ints
 
 
 def _dense(x: np.ndarray) -> np.ndarray:
-    """Dense ranks of integers (0 for the smallest value)."""
-    if len(x) == 0:
+    """Dense ranks of integers (0 for the smallest value).
+
+    One sort of (value, row) packed in an int64, not an argsort: the value's top bits above
+    the row's. When the values span more bits than remain, distinct values may share their
+    top bits; those few groups are re-sorted by the full value.
+    """
+    n = len(x)
+    if n == 0:
         return np.zeros(0, dtype=np.int64)
     lo, hi = int(x.min()), int(x.max())
-    if hi - lo <= 4 * len(x) + 1024:
+    if hi - lo <= 4 * n + 1024:
         # Ids from a compact range: a presence table instead of a sort.
         present = np.zeros(hi - lo + 1, dtype=bool)
         off = x - lo
@@ -170,6 +178,44 @@ def _dense(x: np.ndarray) -> np.ndarray:
         rank = np.cumsum(present, dtype=np.int64)
         rank -= 1
         return rank[off]
+    ib = max(1, (n - 1).bit_length())
+    shift = max(0, (hi - lo).bit_length() - (63 - ib))
+    if ib > 40:
+        return _dense_argsort(x)
+    packed = x - lo
+    if shift:
+        packed >>= shift
+    packed <<= ib
+    packed |= np.arange(n, dtype=np.int64)
+    packed.sort()
+    order = packed & ((1 << ib) - 1)
+    packed >>= ib  # the sorted (shifted) values
+    step = np.empty(n, dtype=bool)
+    step[0] = False
+    if shift:
+        xs = x[order]
+        np.not_equal(xs[1:], xs[:-1], out=step[1:])
+        bad = step[1:] & (packed[1:] == packed[:-1])
+        if bad.any():
+            # Groups of equal top bits holding several values: sort their rows by value.
+            rows = np.flatnonzero(np.isin(packed, _unique(packed[1:][bad])))
+            if len(rows) > n // 8:
+                return _dense_argsort(x)
+            o = np.argsort(xs[rows], kind="stable")
+            order[rows] = order[rows][o]
+            xs[rows] = xs[rows][o]
+            np.not_equal(xs[1:], xs[:-1], out=step[1:])
+        del xs, bad
+    else:
+        np.not_equal(packed[1:], packed[:-1], out=step[1:])
+    del packed
+    out = np.empty(n, dtype=np.int64)
+    out[order] = np.cumsum(step.view(np.int8), dtype=np.int64)
+    return out
+
+
+def _dense_argsort(x: np.ndarray) -> np.ndarray:
+    """Dense ranks of integers, by an argsort."""
     order = np.argsort(x)
     sx = x[order]
     step = np.empty(len(x), dtype=np.int64)
@@ -242,8 +288,9 @@ def _created_in(w: Window) -> ds.Expression:
 
 
 def _scan(lake: Lake, table: str, panel: str, start: date, end: date, columns: list[str],
-          filter: ds.Expression, dictionary: list[str]) -> pa.Table:
-    """`lake.read`, with the `dictionary` string columns read as dictionary arrays.
+          filter: ds.Expression, dictionary: list[str], list_dictionary: tuple[str, ...] = ()) -> pa.Table:
+    """`lake.read`, with the `dictionary` string columns read as dictionary arrays, and the
+    `list_dictionary` list-of-string columns as lists of dictionary arrays.
 
     A dictionary column costs one string per distinct value of a file, not one per row.
     """
@@ -252,15 +299,27 @@ def _scan(lake: Lake, table: str, panel: str, start: date, end: date, columns: l
         return lake.read(table, panel, start, end, columns=columns, filter=filter)
     where = ((ds.field("panel") == panel) & (ds.field("dt") >= pa.scalar(start, pa.date32()))
              & (ds.field("dt") <= pa.scalar(end, pa.date32())))
-    fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=dictionary))
     schema = dset.schema
+    dict_str = pa.dictionary(pa.int32(), pa.string())
+    leaves = []
+    for name in list_dictionary:
+        i = schema.get_field_index(name)
+        typ = schema.field(i).type
+        if i >= 0 and pa.types.is_list(typ) and pa.types.is_string(typ.value_type):
+            leaves.append(f"{name}.list.element")
+            schema = schema.set(i, schema.field(i).with_type(pa.list_(pa.field("element", dict_str))))
+    fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=[*dictionary, *leaves]))
     for name in dictionary:
         i = schema.get_field_index(name)
-        schema = schema.set(i, schema.field(i).with_type(pa.dictionary(pa.int32(), pa.string())))
+        schema = schema.set(i, schema.field(i).with_type(dict_str))
     frags = [fmt.make_fragment(f.path, dset.filesystem, partition_expression=f.partition_expression)
              for f in dset.get_fragments(filter=where)]
     sub = ds.FileSystemDataset(frags, schema, fmt, dset.filesystem)
     return sub.to_table(columns=columns, filter=where & filter)
+
+
+# Read as lists of dictionary arrays: few distinct handles per file, each decoded once.
+_LIST_DICT = ("mentioned_handles",)
 
 
 def _first_rows(codes: np.ndarray, k: int) -> np.ndarray:
@@ -292,7 +351,8 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
     # -- posts -----------------------------------------------------------------------------
     post_cols = ["post_id", "brand_id", "account_id", "kind", "likes", "reposts", "replies", "quotes",
                  "mentioned_handles", *(["topics"] if with_topics else []), "deleted", "observed_at", "dt"]
-    raw = _scan(lake, "posts", panel.id, w.start, w.end, post_cols, _created_in(w), ["brand_id"])
+    raw = _scan(lake, "posts", panel.id, w.start, w.end, post_cols, _created_in(w), ["brand_id"],
+                _LIST_DICT)
     rows_read["posts"] = raw.num_rows
     bidx = _brand_index(raw["brand_id"], brand_ids)
     latest = _last_per_key(bidx * (1 << 40) + _codes(raw["post_id"]) if len(bidx) else bidx,
@@ -315,7 +375,8 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
     # -- mentions --------------------------------------------------------------------------
     men_cols = ["post_id", "brand_id", "author_id", "author_handle", "mentioned_handles",
                 *(["topics"] if with_topics else []), "observed_at", "dt"]
-    mraw = _scan(lake, "mentions", panel.id, w.start, w.end, men_cols, _created_in(w), ["brand_id"])
+    mraw = _scan(lake, "mentions", panel.id, w.start, w.end, men_cols, _created_in(w), ["brand_id"],
+                 _LIST_DICT)
     nm = mraw.num_rows
     rows_read["mentions"] = nm
     mb = _brand_index(mraw["brand_id"], brand_ids) if nm else np.zeros(0, np.int64)
@@ -554,18 +615,26 @@ def pagerank(src: np.ndarray, dst: np.ndarray, n: int, weights: np.ndarray | Non
     return pr
 
 
-def _flatten(lists: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+def _flatten(lists: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.ChunkedArray | pa.Array]:
     """(row of each element, the elements) of a list column."""
     lens = _np(pc.fill_null(pc.list_value_length(lists), 0))
     parents = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
-    flat = pc.list_flatten(lists)
-    if isinstance(flat, pa.ChunkedArray):
-        flat = flat.combine_chunks() if flat.num_chunks else pa.array([], pa.string())
-    return parents, flat
+    return parents, pc.list_flatten(lists)
 
 
-def _encode(arr: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """(codes, distinct values): codes index the values, -1 for nulls."""
+def _encode(arr: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """(codes, distinct values) of a string or dictionary column: codes index the values,
+    -1 for nulls. Dictionary chunks are unified, not decoded (some values may be unused)."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    if chunks and all(pa.types.is_dictionary(c.type) for c in chunks):
+        u = pa.chunked_array(chunks, chunks[0].type).unify_dictionaries()
+        values = u.chunk(0).dictionary
+        idx = np.concatenate([_np(pc.fill_null(c.indices, -1)) for c in u.chunks])
+        return idx, values
+    if any(pa.types.is_dictionary(c.type) for c in chunks):
+        arr = pc.cast(arr, pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.string())
     enc = pc.dictionary_encode(arr)
     return _np(pc.fill_null(enc.indices, -1)), enc.dictionary
 
