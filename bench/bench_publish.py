@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(base, path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".done"))
         return write_scores(path, scale["brands"], scale["days"])
 
-    lake_dir = cached(args.work, f"publish-lake-{args.scale}", build)
+    lake_dir = cached(args.work, f"publish-{base.name}", build)  # rebuilt when the base lake changes
     from barometer.config import load_panel
     from barometer.lake.store import Lake
     from barometer.publish import PublishOptions, SiteTarget, run_publish

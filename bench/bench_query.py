@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(base, path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".done"))
         return write_scores(path, scale["brands"], scale["days"])
 
-    lake_dir = cached(args.work, f"query-lake-{args.scale}", build)
+    lake_dir = cached(args.work, f"query-{base.name}", build)  # rebuilt when the base lake changes
     start = END - timedelta(days=29)
     history = (ROOT / "queries" / "brand_history.sql").read_text(encoding="utf-8")
     history = (history.replace("'pharma-fr'", "'synth'").replace("'sanofi'", "'b00003'")
