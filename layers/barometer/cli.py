@@ -85,10 +85,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (the usage itself stays in --help)."""
+    """argparse, but a usage error is one line (the usage itself stays in --help), prefixed
+    `barometer: error:` as every other error, then the subcommand (`run: argument --date: ...`)."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        command = self.prog.removeprefix("barometer").strip()
+        self.exit(2, f"barometer: error: {command + ': ' if command else ''}{message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
