@@ -16,8 +16,11 @@ Rules (DESIGN.md, "The index"; docs/contracts.md, "Time conventions"):
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
@@ -27,12 +30,15 @@ import pyarrow.dataset as ds
 from barometer.config import Panel, Scoring
 from barometer.lake.store import Lake
 from barometer.score.definitions import INDICATOR_IDS
+from barometer.score.heap import retained_heap
 
 DAMPING = 0.85
 PAGERANK_TOL = 1e-12
 PAGERANK_MAX_ITER = 10_000
 # How far before the reference end a followers snapshot may be and still count for growth.
 REFERENCE_TOLERANCE_DAYS = 7
+# Threads of a PageRank step (numpy releases the GIL in its gathers and sums).
+_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 Values = dict[str, dict[str, float | None]]
 
@@ -138,10 +144,10 @@ def _canonical_ints(arr: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
     """The values as int64 when each is a canonical decimal integer (one string, one int)."""
     if len(arr) == 0 or arr.null_count or not pa.types.is_string(arr.type):
         return None
-    if not pc.all(pc.ascii_is_decimal(arr)).as_py():
-        return None
-    # Lengths and first digits straight from the string buffers: 1 to 19 digits, and no
-    # leading zero (then the integer has exactly as many digits as the string).
+    # Lengths and first characters straight from the string buffers: 1 to 19 characters,
+    # the first a digit and no leading zero. Arrow's cast then accepts only ASCII digits
+    # after it (a sign or an "0x" prefix would be a first character), so a successful cast
+    # means canonical decimal integers with exactly as many digits as the strings.
     chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
     for c in chunks:
         if len(c) == 0:
@@ -151,8 +157,9 @@ def _canonical_ints(arr: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
         lengths = np.diff(offs)
         if int(lengths.min()) < 1 or int(lengths.max()) > 19:
             return None
-        if ((data[offs[:-1]] == 48) & (lengths > 1)).any():  # "0…": a leading zero
-            return None
+        head = data[offs[:-1]]
+        if ((head < 48) | (head > 57)).any() or ((head == 48) & (lengths > 1)).any():
+            return None  # not a digit first, or "0…": a leading zero
     try:
         return _np(pc.cast(arr, pa.int64()))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -256,10 +263,45 @@ def _last_per_key(keys: np.ndarray, *order_by: np.ndarray) -> np.ndarray:
     if not (sk[1:] == sk[:-1]).any():  # every key once: every row is its key's last
         return np.arange(len(keys), dtype=np.int64)
     order_by = _pack(order_by)
+    n = len(keys)
+    ib = max(1, (n - 1).bit_length())
+    kspan = int(sk[-1]) - int(sk[0])
+    del sk
+    if len(order_by) == 1 and kspan.bit_length() + ib <= 63:
+        return _last_per_key_packed(keys, order_by[0], ib)
     order = np.lexsort((*reversed(order_by), keys)) if order_by else np.argsort(keys, kind="stable")
     sk = keys[order]
     last = np.ones(len(sk), dtype=bool)
     last[:-1] = sk[1:] != sk[:-1]
+    return np.sort(order[last])
+
+
+def _last_per_key_packed(keys: np.ndarray, order_by: np.ndarray, ib: int) -> np.ndarray:
+    """`_last_per_key` with one sort key, when (key − min, row) packs in an int64.
+
+    One plain sort groups the rows by key (rows ascending within a group); the last row is
+    then the greatest row among those holding the group's greatest `order_by`.
+    """
+    n = len(keys)
+    packed = keys - keys.min()
+    packed <<= ib
+    packed |= np.arange(n, dtype=np.int64)
+    packed.sort()
+    order = packed & ((1 << ib) - 1)
+    packed >>= ib
+    brk = np.empty(n, dtype=bool)
+    brk[0] = True
+    np.not_equal(packed[1:], packed[:-1], out=brk[1:])
+    del packed
+    starts = np.flatnonzero(brk)
+    del brk
+    ob = order_by[order]
+    top = np.maximum.reduceat(ob, starts)
+    top = np.repeat(top, np.diff(starts, append=n))
+    pos = np.arange(n, dtype=np.int64)
+    pos[ob != top] = -1
+    del ob, top
+    last = np.maximum.reduceat(pos, starts)
     return np.sort(order[last])
 
 
@@ -322,6 +364,13 @@ def _scan(lake: Lake, table: str, panel: str, start: date, end: date, columns: l
 _LIST_DICT = ("mentioned_handles",)
 
 
+def _combined(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """One array (a take from a column of many chunks is much slower than from one)."""
+    if isinstance(col, pa.ChunkedArray):
+        return col.combine_chunks() if col.num_chunks else pa.array([], col.type)
+    return col
+
+
 def _first_rows(codes: np.ndarray, k: int) -> np.ndarray:
     """Row index of each code's first occurrence (codes in [0, k), each present)."""
     first = np.empty(k, dtype=np.int64)
@@ -355,11 +404,16 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
                 _LIST_DICT)
     rows_read["posts"] = raw.num_rows
     bidx = _brand_index(raw["brand_id"], brand_ids)
-    latest = _last_per_key(bidx * (1 << 40) + _codes(raw["post_id"]) if len(bidx) else bidx,
+    pcodes = _codes(raw["post_id"]) if len(bidx) else bidx
+    # (brand, post) keys, compact: the brand index (≥ −1) above the post code.
+    latest = _last_per_key((bidx + 1) * (int(pcodes.max()) + 2) + pcodes if len(bidx) else bidx,
                            _ts_int(raw["observed_at"]), _ts_int(raw["dt"]))
     bidx = bidx[latest]
     keep = (bidx >= 0) & ~_np(pc.fill_null(raw["deleted"].take(pa.array(latest, pa.int64())), False))
-    posts = raw.take(pa.array(latest[keep], pa.int64()))
+    kept = ["post_id", "account_id", "kind", "likes", "reposts", "replies", "quotes", "mentioned_handles",
+            *(["topics"] if with_topics else [])]
+    posts = raw.select(kept).take(pa.array(latest[keep], pa.int64()))
+    del raw
     inter = pc.add(pc.add(pc.fill_null(posts["likes"], 0), pc.fill_null(posts["reposts"], 0)),
                    pc.add(pc.fill_null(posts["replies"], 0), pc.fill_null(posts["quotes"], 0)))
     posts = pa.table({
@@ -395,21 +449,21 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
         rows = np.flatnonzero(dupv[pos] == pcode)
         del pos
         sub = mraw.take(pa.array(rows, pa.int64()))
-        last = _last_per_key(mb[rows] * (1 << 40) + _dense(pcode[rows]),
+        dcode = _dense(pcode[rows])
+        last = _last_per_key((mb[rows] + 1) * (int(dcode.max()) + 1) + dcode,
                              _ts_int(sub["observed_at"]), _ts_int(sub["dt"]))
         keep[rows] = False
         keep[rows[last]] = mb[rows[last]] >= 0
-        del sub, rows, last
+        del sub, rows, last, dcode
     # Authors: codes of their ids, and one source handle per distinct (id, handle).
     aid = mraw["author_id"]
     aid = pc.fill_null(aid, "") if aid.null_count else aid
-    acode = _codes(aid) if nm else mb
+    aints = _canonical_ints(aid) if nm else None
+    acode = (_dense(aints) if aints is not None else _codes(aid)) if nm else mb
     k = int(acode.max()) + 1 if nm else 0
     first = _first_rows(acode, k)
-    handle = mraw["author_handle"]
+    handle = _combined(mraw["author_handle"])
     rep = handle.take(pa.array(first, pa.int64()))
-    if isinstance(rep, pa.ChunkedArray):
-        rep = rep.combine_chunks()
     same = pc.fill_null(pc.equal(handle, rep.take(pa.array(acode, pa.int64()))), False) if nm else None
     source = acode.copy()
     other = pa.array([], pa.string())
@@ -423,11 +477,16 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
         source[odd] = _np(pc.fill_null(enc.indices, -k - 1)) + k
     del same
     sources = pc.utf8_lower(pa.concat_arrays([rep, other]))
-    rep_ids = aid.take(pa.array(first, pa.int64()))
+    # The id of each code: canonical integers print back to the very strings they came from.
+    rep_ids = pc.cast(pa.array(aints[first]), pa.string()) if aints is not None else \
+        _combined(aid).take(pa.array(first, pa.int64()))
+    del aints
     # A brand's own accounts mentioning it are not "others": drop by account id or handle.
     own = _own_mask(panel, mb, acode, rep_ids, source, sources, accounts, reference)
     keep &= ~own
-    del own, first, rep, rep_ids
+    del own, first, rep, rep_ids, handle
+    mraw = mraw.select(["post_id", "author_id", "author_handle", "mentioned_handles",
+                        *(["topics"] if with_topics else [])])
     if not keep.all():
         mraw = mraw.filter(pa.array(keep))
     mentions = pa.table({
@@ -555,16 +614,40 @@ def pagerank(src: np.ndarray, dst: np.ndarray, n: int, weights: np.ndarray | Non
 
     Nodes without in-edges all hold the same rank (the teleport and dangling share) at every
     step, so their out-edges' flow is precomputed once and scaled by that rank: each step only
-    walks the edges whose source has in-edges.
+    walks the edges whose source has in-edges. Those edges are kept sorted by target, so a
+    step is a gather and a segmented sum (`np.add.reduceat`), split over threads by target
+    ranges (numpy releases the GIL in both).
     """
     if n == 0:
         return np.zeros(0)
-    w = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
-    # Merge parallel edges once, so each iteration touches each distinct edge once.
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    out_w = np.bincount(src, minlength=n).astype(np.float64) if w is None else \
+        np.bincount(src, weights=w, minlength=n)
+    fed = np.zeros(n, dtype=bool)
+    fed[dst] = True
+    unfed = np.flatnonzero(~fed)
+    n_unfed_dangling = int((out_w[unfed] == 0).sum())
+    dangling = np.flatnonzero(fed & (out_w == 0))
+    from_unfed = ~fed[src]
+    # The flow of the unfed nodes' edges, per unit of their (common) rank.
+    uw = 1.0 / out_w[src[from_unfed]] if w is None else w[from_unfed] / out_w[src[from_unfed]]
+    unfed_flow = np.bincount(dst[from_unfed], weights=uw, minlength=n)
+    del uw
+    if from_unfed.any():
+        keep = ~from_unfed
+        src, dst = src[keep], dst[keep]
+        if w is not None:
+            w = w[keep]
+        del keep
+    del from_unfed
+    # Merge parallel edges once, so each iteration touches each distinct edge once. The key
+    # puts the target above the source: the merged edges come out sorted by target.
     if len(src):
         bits = max(1, (n - 1).bit_length())
-        key = (np.asarray(src, dtype=np.int64) << bits) | np.asarray(dst, dtype=np.int64)
-        if weights is None:
+        key = (dst << bits) | src
+        if w is None:
             # Unit weights: a merged edge's weight is its count (exact in any order).
             key.sort()
             brk = np.empty(len(key), dtype=bool)
@@ -579,40 +662,74 @@ def pagerank(src: np.ndarray, dst: np.ndarray, n: int, weights: np.ndarray | Non
             uniq, inv = np.unique(key, return_inverse=True)
             w = np.bincount(inv, weights=w)
         del key
-        src, dst = uniq >> bits, uniq & ((1 << bits) - 1)
+        dst, src = uniq >> bits, uniq & ((1 << bits) - 1)
         del uniq
-    out_w = np.bincount(src, weights=w, minlength=n)
-    dangling = np.flatnonzero(out_w == 0)
-    coef = w / out_w[src] if len(src) else np.zeros(0)
-    del w
-    fed = np.zeros(n, dtype=bool)
-    fed[dst] = True
-    unfed = np.flatnonzero(~fed)
-    n_unfed_dangling = int((out_w[unfed] == 0).sum())
-    dangling = dangling[fed[dangling]]
-    from_unfed = ~fed[src]
-    # The flow of the unfed nodes' edges, per unit of their (common) rank.
-    unfed_flow = np.bincount(dst[from_unfed], weights=coef[from_unfed], minlength=n)
-    keep = ~from_unfed
-    src, dst, coef = src[keep], dst[keep], coef[keep]
-    del keep, from_unfed, out_w
+    coef = w / out_w[src] if len(src) and w is not None else np.zeros(0)
+    del w, out_w
+    steps = _segments(src, dst, coef)
+    del src, dst, coef
     pr = np.full(n, 1.0 / n)
     one_unfed = int(unfed[0]) if len(unfed) else -1
-    for _ in range(max_iter):
-        c = pr[one_unfed] if one_unfed >= 0 else 0.0
-        x = pr[src]
-        x *= coef
-        new = np.bincount(dst, weights=x, minlength=n)
-        del x
-        if one_unfed >= 0:
-            new += c * unfed_flow
-        new *= damping
-        new += (damping * (pr[dangling].sum() + n_unfed_dangling * c) + (1.0 - damping)) / n
-        delta = np.abs(new - pr).sum()
-        pr = new
-        if delta < tol:
-            break
+    with ThreadPoolExecutor(max(1, len(steps))) as pool:
+        for _ in range(max_iter):
+            c = pr[one_unfed] if one_unfed >= 0 else 0.0
+            new = np.zeros(n)
+            if len(steps) > 1:
+                list(pool.map(lambda s, pr=pr: s.run(pr), steps))
+            elif steps:
+                steps[0].run(pr)
+            for s in steps:
+                new[s.targets] = s.sums
+            if one_unfed >= 0:
+                new += c * unfed_flow
+            new *= damping
+            new += (damping * (pr[dangling].sum() + n_unfed_dangling * c) + (1.0 - damping)) / n
+            delta = np.abs(new - pr).sum()
+            pr = new
+            if delta < tol:
+                break
     return pr
+
+
+class _Segment:
+    """Edges sorted by target, whose targets no other segment holds: one step's inflow per
+    target is `sums` (at `targets`) after `run`, with preallocated buffers."""
+
+    def __init__(self, src: np.ndarray, coef: np.ndarray, starts: np.ndarray, targets: np.ndarray):
+        self.src, self.coef, self.starts, self.targets = src, coef, starts, targets
+        self.buf = np.empty(len(src))
+        self.sums = np.empty(len(starts))
+
+    def run(self, pr: np.ndarray) -> None:
+        np.take(pr, self.src, out=self.buf)
+        np.multiply(self.buf, self.coef, out=self.buf)
+        np.add.reduceat(self.buf, self.starts, out=self.sums)
+
+
+# Edges per thread below which a PageRank step is not split.
+_SPLIT_EDGES = 1 << 20
+
+
+def _segments(src: np.ndarray, dst: np.ndarray, coef: np.ndarray) -> list[_Segment]:
+    """The edges (sorted by target) cut into up to `_THREADS` segments at target boundaries."""
+    if len(dst) == 0:
+        return []
+    brk = np.empty(len(dst), dtype=bool)
+    brk[0] = True
+    np.not_equal(dst[1:], dst[:-1], out=brk[1:])
+    starts = np.flatnonzero(brk)
+    del brk
+    targets = dst[starts]
+    parts = max(1, min(_THREADS, len(dst) // _SPLIT_EDGES))
+    cuts = [0, *(int(np.searchsorted(starts, len(dst) * i // parts)) for i in range(1, parts)), len(starts)]
+    segs = []
+    for lo, hi in pairwise(cuts):
+        if hi <= lo:
+            continue
+        a = int(starts[lo])
+        z = int(starts[hi]) if hi < len(starts) else len(dst)
+        segs.append(_Segment(src[a:z], coef[a:z], starts[lo:hi] - a, targets[lo:hi]))
+    return segs
 
 
 def _flatten(lists: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.ChunkedArray | pa.Array]:
@@ -774,9 +891,9 @@ def compute_values(data: WindowData) -> tuple[Values, dict[str, object]]:
     if data.accounts.num_rows:
         observed[_unique(np.asarray(data.accounts["brand_idx"].to_numpy(), dtype=np.int64))] = True
     has_posts = observed & data.has_posts_partition
-    has_posts[_unique(pb)] = True
+    has_posts |= np.bincount(pb, minlength=n) > 0
     has_mentions = observed & data.has_mentions_partition
-    has_mentions[_unique(mb)] = True
+    has_mentions |= mentions > 0
 
     values: Values = {}
     for i, b in enumerate(data.brand_ids):
@@ -808,4 +925,5 @@ def compute_values(data: WindowData) -> tuple[Values, dict[str, object]]:
 
 def compute_indicators(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) -> Values:
     """The raw indicator values of every panel brand for run date `dt` (None = missing)."""
-    return compute_values(load_window(panel, dt, lake, scoring, with_topics=False))[0]
+    with retained_heap():
+        return compute_values(load_window(panel, dt, lake, scoring, with_topics=False))[0]
