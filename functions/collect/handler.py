@@ -108,6 +108,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = RunRequest.from_event(event)
     dt = request.run_date()
     if not request.wants(STAGE):
+        metrics.add_metric(name="StagesSkipped", unit=MetricUnit.Count, value=1)  # a re-run of other stages
         return runtime.skipped(STAGE, request.panel, dt)
     logger.append_keys(panel=request.panel, dt=dt.isoformat(), stage=STAGE)
     tracer.put_annotation(key="panel", value=request.panel)
