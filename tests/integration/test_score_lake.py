@@ -20,7 +20,8 @@ from barometer.errors import BarometerError
 from barometer.lake.schemas import SCHEMAS
 from barometer.lake.store import Lake
 from barometer.score import compute, run_score
-from barometer.score.indicators import DAMPING, Window, compute_indicators
+from barometer.score.indicators import Window, compute_indicators
+from barometer.score.pagerank import DAMPING
 
 D = date(2018, 4, 30)
 

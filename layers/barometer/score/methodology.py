@@ -14,6 +14,7 @@ from pathlib import Path
 
 from barometer.config import Scoring
 from barometer.score import indicators as ind_mod
+from barometer.score import pagerank
 from barometer.score import scoring as sc
 from barometer.score import sensitivity as sens
 from barometer.score.definitions import ATTRIBUTES, INDICATORS, indicators_of
@@ -74,13 +75,13 @@ def methodology_sections(lang: str = "fr", scoring: Scoring | None = None,
         )),
         Section("indicators", _t(lang, "Les huit indicateurs", "The eight indicators"), (
             _t(lang,
-               f"La centralité est le PageRank (amortissement {ind_mod.DAMPING}, arêtes pondérées par leur "
+               f"La centralité est le PageRank (amortissement {pagerank.DAMPING}, arêtes pondérées par leur "
                "nombre, masse des nœuds sans lien sortant répartie uniformément, convergence à "
-               f"{ind_mod.PAGERANK_TOL:g}) de la marque (somme de ses comptes) dans le graphe auteur → "
+               f"{pagerank.PAGERANK_TOL:g}) de la marque (somme de ses comptes) dans le graphe auteur → "
                "compte mentionné des mentions et des publications des marques de la fenêtre.",
-               f"Centrality is the PageRank (damping {ind_mod.DAMPING}, edges weighted by their count, "
+               f"Centrality is the PageRank (damping {pagerank.DAMPING}, edges weighted by their count, "
                "dangling mass spread uniformly, converged to "
-               f"{ind_mod.PAGERANK_TOL:g}) of the brand (sum of its accounts) in the author → mentioned "
+               f"{pagerank.PAGERANK_TOL:g}) of the brand (sum of its accounts) in the author → mentioned "
                "account graph of the window's mentions and brand posts."),
         ), tuple(ind_rows)),
         Section("missing", _t(lang, "Données manquantes", "Missing data"), (

@@ -20,7 +20,8 @@ import pyarrow.dataset as ds
 
 from barometer.lake.schemas import TOPICS
 from barometer.lake.store import Lake
-from barometer.score.indicators import WindowData, _codes, _created_in, _last_per_key, _ts_int
+from barometer.score import arrays as ar
+from barometer.score.indicators import WindowData, _created_in
 from barometer.topics import Taxonomy, default_taxonomy
 
 SOURCES = ("posts", "mentions")
@@ -41,7 +42,7 @@ def _fill_topics(rows: pa.Table, table: str, data: WindowData, lake: Lake | None
                   filter=_created_in(w) & ds.field("post_id").isin(ids))
     # Latest observation's text per (brand, post), as for the metrics.
     key_all = pc.binary_join_element_wise(t["brand_id"], t["post_id"], "\x00")
-    last = _last_per_key(_codes(key_all), _ts_int(t["observed_at"]), _ts_int(t["dt"]))
+    last = ar.last_per_key(ar.codes(key_all), ar.ts_int(t["observed_at"]), ar.ts_int(t["dt"]))
     keys = key_all.take(pa.array(last, pa.int64()))
     texts = t["text"].take(pa.array(last, pa.int64())).to_pylist()
     tagged = pa.array(taxonomy.tag_many(texts), pa.list_(pa.string()))
