@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from barometer.aws import runtime
@@ -108,8 +107,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = RunRequest.from_event(event)
     dt = request.run_date()
     if not request.wants(STAGE):
-        metrics.add_metric(name="StagesSkipped", unit=MetricUnit.Count, value=1)  # a re-run of other stages
-        return runtime.skipped(STAGE, request.panel, dt)
+        return runtime.skipped(STAGE, request.panel, dt, metrics)
     logger.append_keys(panel=request.panel, dt=dt.isoformat(), stage=STAGE)
     tracer.put_annotation(key="panel", value=request.panel)
 
@@ -128,8 +126,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                                           "deadline": str(options.deadline)})
 
     summary = stage.run_collect(panel, dt, lake, client, options, run_id=run_id)
-    metrics.add_dimension(name="panel", value=panel.id)
-    for name, value in runtime.metrics(summary).items():
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    runtime.record_metrics(metrics, summary)
     logger.info("collect finished", extra=runtime.log_fields(summary))
     return runtime.result(summary)

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from barometer.aws import runtime
@@ -93,8 +92,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = RunRequest.from_event(event)
     dt = request.run_date()
     if not request.wants(STAGE):
-        metrics.add_metric(name="StagesSkipped", unit=MetricUnit.Count, value=1)  # a re-run of other stages
-        return runtime.skipped(STAGE, request.panel, dt)
+        return runtime.skipped(STAGE, request.panel, dt, metrics)
     if not SETTINGS.site_bucket:
         raise runtime.StageError("SITE_BUCKET is not set")
     logger.append_keys(panel=request.panel, dt=dt.isoformat(), stage=STAGE)
@@ -114,9 +112,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.info("publish started", extra={"bucket": SETTINGS.site_bucket, "prefix": SETTINGS.site_prefix})
 
     summary = stage.run_publish(panel, dt, lake, target, options, run_id=run_id)
-    metrics.add_dimension(name="panel", value=panel.id)
-    for name, value in runtime.metrics(summary).items():
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    runtime.record_metrics(metrics, summary)
     logger.info("publish finished", extra={
         **runtime.log_fields(summary),
         **{k: summary.details.get(k) for k in PUBLISH_LOG_KEYS}})

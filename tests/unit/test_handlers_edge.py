@@ -236,13 +236,17 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
                 h.stream = sys.__stdout__
 
 
-def test_handler_skips_a_stage_not_requested(env: Path) -> None:
+def test_handler_skips_a_stage_not_requested(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("barometer.collect")
     h = _load("collect")
     out = h.handler({"panel": "pharma-fr", "date": "2018-04-30", "stages": ["score"]}, _Context(60_000))
     assert out["status"] == "skipped" and out["stage"] == "collect" and out["dt"] == "2018-04-30"
     assert not any(env.iterdir())
     assert h._loaded is None  # a skipped stage never loads its library
+    # The skip is counted (Powertools' EMF line on stdout), with no panel dimension.
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [m["Name"] for e in emf for d in e["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]] == ["StagesSkipped"]
+    assert all("panel" not in e for e in emf)
 
 
 def test_handlers_import_light_and_load_their_stage_once(env: Path) -> None:

@@ -103,6 +103,25 @@ def metrics(summary: StageSummary) -> dict[str, float]:
     return {"PagesPublished": pages if isinstance(pages, int | float) else 0}
 
 
+class MetricsSink(Protocol):
+    """The part of Powertools' `Metrics` a handler passes in (flushed by its decorator)."""
+
+    def add_dimension(self, name: str, value: str) -> None: ...
+
+    def add_metric(self, name: str, unit: str, value: float) -> None: ...
+
+
+def record_metrics(sink: MetricsSink, summary: StageSummary) -> None:
+    """Add a finished stage's metrics, dimension `panel`; a skipped stage counts `StagesSkipped`
+    (dimension `service` only), so a re-run of other stages never flushes empty metrics."""
+    if summary.status == "skipped":
+        sink.add_metric(name="StagesSkipped", unit="Count", value=1)
+        return
+    sink.add_dimension(name="panel", value=summary.panel)
+    for name, value in metrics(summary).items():
+        sink.add_metric(name=name, unit="Count", value=value)
+
+
 def result(summary: StageSummary, extra: dict[str, object] | None = None) -> dict[str, object]:
     """The handler's return value: the summary, JSON-ready. The state machine keeps it under
     `$.results.<stage>`, checks its `status` and pins the next stages' date to its `dt`."""
@@ -131,8 +150,10 @@ def new_run_id(stage: Stage, panel: str, dt: date) -> str:
     return runs.new_run_id(stage, panel, dt)
 
 
-def skipped(stage: Stage, panel: str, dt: date) -> dict[str, object]:
+def skipped(stage: Stage, panel: str, dt: date, sink: MetricsSink) -> dict[str, object]:
     """What a handler returns when the request does not include its stage (nothing written)."""
     from barometer.runs import StageSummary
 
-    return result(StageSummary.start(stage, panel, dt).finish("skipped"))
+    summary = StageSummary.start(stage, panel, dt).finish("skipped")
+    record_metrics(sink, summary)
+    return result(summary)
