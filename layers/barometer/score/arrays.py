@@ -28,9 +28,7 @@ def codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     ints = canonical_ints(col)
     if ints is not None:
         return dense_ranks(ints)
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    enc = pc.dictionary_encode(arr)
-    return np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return encode(col)[0]
 
 
 def canonical_ints(arr: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
