@@ -6,28 +6,16 @@ in the full benchmark. Every (brand, indicator) value must agree to a relative 1
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def run_script(name: str, work: Path, *extra: str, timeout: float = 600) -> dict[str, dict[str, object]]:
-    out = work / f"{name}.json"
-    proc = subprocess.run([sys.executable, str(REPO / "bench" / name), "--scale", "tiny", "--work", str(work),
-                           "--json-out", str(out), *extra], capture_output=True, text=True, timeout=timeout,
-                          cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(out.read_text())
+from _bench import REPO, run_script
 
 
 def test_score_bench_tiny_library_and_duckdb_agree(tmp_path: Path) -> None:
-    res = run_script("bench_score.py", tmp_path)
+    res = run_script("bench_score.py", tmp_path, timeout=600)
     assert res["values_compared"]["value"] == 20 * 8
     assert res["values_disagreeing"]["value"] == 0, res["values_disagreeing"].get("note")
     assert res["max_rel_diff"]["met"] is True

@@ -13,17 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def run_script(name: str, work: Path, *extra: str, timeout: float = 900) -> dict[str, Any]:
-    out = work / f"{name}.json"
-    proc = subprocess.run([sys.executable, str(REPO / "bench" / name), "--scale", "tiny", "--work", str(work),
-                           "--json-out", str(out), *extra], capture_output=True, text=True, timeout=timeout,
-                          cwd=REPO)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(out.read_text())
+from _bench import REPO, run_script
 
 
 def well_formed(res: dict[str, Any]) -> None:

@@ -37,6 +37,17 @@ def post_ids(lake: Lake) -> list[str]:
     return sorted({r["post_id"] for r in table(lake, "posts")})
 
 
+def same_as_uninterrupted(sim: Any, lake: Lake, tmp_path: Any) -> None:
+    """After the resume on D1, the lake holds what two uninterrupted runs (D, D1) collect: no
+    gap, no duplicate."""
+    ref = Lake(f"file://{tmp_path}/ref")
+    collect(sim, ref, D)
+    collect(sim, ref, D1)
+    assert mention_ids(lake) == mention_ids(ref)
+    no_dupes(table(lake, "mentions"), "brand_id", "post_id")
+    assert post_ids(lake) == post_ids(ref)
+
+
 def mention_ids(lake: Lake) -> list[tuple[str, str]]:
     return sorted((r["brand_id"], r["post_id"]) for r in table(lake, "mentions"))
 
@@ -150,12 +161,7 @@ def test_429_past_deadline_checkpoints_then_resumes_without_gap_or_duplicate(sim
     assert run_row(lake, D)["status"] == "partial"
     s2 = collect(sim, lake, D1)
     assert s2.status == "ok", s2.errors
-    ref = Lake(f"file://{tmp_path}/ref")
-    collect(sim, ref, D)
-    collect(sim, ref, D1)
-    assert mention_ids(lake) == mention_ids(ref)
-    no_dupes(table(lake, "mentions"), "brand_id", "post_id")
-    assert post_ids(lake) == post_ids(ref)
+    same_as_uninterrupted(sim, lake, tmp_path)
 
 
 def test_monthly_cap_stops_cleanly_without_sleeping(sim: Any, lake: Lake) -> None:
@@ -248,12 +254,7 @@ def test_budget_stop_mid_stream_then_resume_without_gap_or_duplicate(sim: Any, l
     assert 25 <= s.posts_read <= 35
     assert 0 < len(table(lake, "mentions", D)) < 40
     collect(sim, lake, D1, page_size=10)
-    ref = Lake(f"file://{tmp_path}/ref")
-    collect(sim, ref, D)
-    collect(sim, ref, D1)
-    assert mention_ids(lake) == mention_ids(ref)
-    no_dupes(table(lake, "mentions"), "brand_id", "post_id")
-    assert post_ids(lake) == post_ids(ref)
+    same_as_uninterrupted(sim, lake, tmp_path)
 
 
 def test_backfill_with_full_archive(sim: Any, lake: Lake, world: Any) -> None:
