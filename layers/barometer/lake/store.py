@@ -25,6 +25,8 @@ import pyarrow.parquet as pq
 from barometer.errors import ConfigError
 from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS
 
+_DICT_STR = pa.dictionary(pa.int32(), pa.string())
+
 
 @dataclass(frozen=True)
 class S3Options:
@@ -86,9 +88,11 @@ class Lake:
         end: date | None = None,
         columns: list[str] | None = None,
         filter: ds.Expression | None = None,
+        dictionary: tuple[str, ...] = (),
     ) -> pa.Table:
-        """Rows of a table, with `panel` and `dt` columns, restricted to a date range."""
-        dset = self.dataset(table)
+        """Rows of a table, with `panel` and `dt` columns, restricted to a date range;
+        `dictionary` columns as in `dataset`."""
+        dset = self.dataset(table, dictionary)
         expr = filter
         for cond in (
             ds.field("panel") == panel if panel is not None else None,
@@ -99,16 +103,33 @@ class Lake:
                 expr = cond if expr is None else expr & cond
         return dset.to_table(columns=columns, filter=expr)
 
-    def dataset(self, table: str) -> ds.Dataset:
+    def dataset(self, table: str, dictionary: tuple[str, ...] = ()) -> ds.Dataset:
+        """The table as a pyarrow dataset. The `dictionary` columns (strings, or lists of
+        strings) are read as dictionary arrays: one string per distinct value of a file, not
+        one per row."""
         schema = SCHEMAS[table]
         full = pa.schema(list(schema) + list(PARTITION_KEYS))
+        leaves = []
+        for name in dictionary:
+            i = full.get_field_index(name)
+            typ = full.field(i).type
+            if pa.types.is_list(typ) and pa.types.is_string(typ.value_type):
+                leaves.append(f"{name}.list.element")
+                full = full.set(i, full.field(i).with_type(pa.list_(pa.field("element", _DICT_STR))))
+            elif pa.types.is_string(typ):
+                leaves.append(name)
+                full = full.set(i, full.field(i).with_type(_DICT_STR))
+            else:
+                raise ValueError(f"{table}.{name}: only string or list-of-string columns read as dictionaries")
         base = self.path(table)
         if not self.exists(base):
             return ds.dataset(full.empty_table())
+        fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=leaves)) \
+            if leaves else "parquet"
         return ds.dataset(
             base,
             schema=full,
-            format="parquet",
+            format=fmt,
             filesystem=self.fs,
             partitioning=ds.partitioning(PARTITION_KEYS, flavor="hive"),
             exclude_invalid_files=False,

@@ -122,39 +122,8 @@ def _created_in(w: Window) -> ds.Expression:
         ds.field("created_at") < pa.scalar(w.ts_end, pa.timestamp("ms")))
 
 
-def _scan(lake: Lake, table: str, panel: str, start: date, end: date, columns: list[str],
-          filter: ds.Expression, dictionary: list[str], list_dictionary: tuple[str, ...] = ()) -> pa.Table:
-    """`lake.read`, with the `dictionary` string columns read as dictionary arrays, and the
-    `list_dictionary` list-of-string columns as lists of dictionary arrays.
-
-    A dictionary column costs one string per distinct value of a file, not one per row.
-    """
-    dset = lake.dataset(table)
-    if not isinstance(dset, ds.FileSystemDataset):
-        return lake.read(table, panel, start, end, columns=columns, filter=filter)
-    where = ((ds.field("panel") == panel) & (ds.field("dt") >= pa.scalar(start, pa.date32()))
-             & (ds.field("dt") <= pa.scalar(end, pa.date32())))
-    schema = dset.schema
-    dict_str = pa.dictionary(pa.int32(), pa.string())
-    leaves = []
-    for name in list_dictionary:
-        i = schema.get_field_index(name)
-        typ = schema.field(i).type
-        if i >= 0 and pa.types.is_list(typ) and pa.types.is_string(typ.value_type):
-            leaves.append(f"{name}.list.element")
-            schema = schema.set(i, schema.field(i).with_type(pa.list_(pa.field("element", dict_str))))
-    fmt = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=[*dictionary, *leaves]))
-    for name in dictionary:
-        i = schema.get_field_index(name)
-        schema = schema.set(i, schema.field(i).with_type(dict_str))
-    frags = [fmt.make_fragment(f.path, dset.filesystem, partition_expression=f.partition_expression)
-             for f in dset.get_fragments(filter=where)]
-    sub = ds.FileSystemDataset(frags, schema, fmt, dset.filesystem)
-    return sub.to_table(columns=columns, filter=where & filter)
-
-
-# Read as lists of dictionary arrays: few distinct handles per file, each decoded once.
-_LIST_DICT = ("mentioned_handles",)
+# Read as dictionary arrays: few distinct brands and handles per file, each decoded once.
+_DICTIONARY = ("brand_id", "mentioned_handles")
 
 
 def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None,
@@ -179,8 +148,7 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
     # -- posts -----------------------------------------------------------------------------
     post_cols = ["post_id", "brand_id", "account_id", "kind", "likes", "reposts", "replies", "quotes",
                  "mentioned_handles", *(["topics"] if with_topics else []), "deleted", "observed_at", "dt"]
-    raw = _scan(lake, "posts", panel.id, w.start, w.end, post_cols, _created_in(w), ["brand_id"],
-                _LIST_DICT)
+    raw = lake.read("posts", panel.id, w.start, w.end, post_cols, _created_in(w), _DICTIONARY)
     rows_read["posts"] = raw.num_rows
     bidx = _brand_index(raw["brand_id"], brand_ids)
     pcodes = ar.codes(raw["post_id"]) if len(bidx) else bidx
@@ -208,8 +176,7 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
     # -- mentions --------------------------------------------------------------------------
     men_cols = ["post_id", "brand_id", "author_id", "author_handle", "mentioned_handles",
                 *(["topics"] if with_topics else []), "observed_at", "dt"]
-    mraw = _scan(lake, "mentions", panel.id, w.start, w.end, men_cols, _created_in(w), ["brand_id"],
-                 _LIST_DICT)
+    mraw = lake.read("mentions", panel.id, w.start, w.end, men_cols, _created_in(w), _DICTIONARY)
     nm = mraw.num_rows
     rows_read["mentions"] = nm
     mb = _brand_index(mraw["brand_id"], brand_ids) if nm else np.zeros(0, np.int64)
