@@ -23,7 +23,7 @@ from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
 from infra.assets import ensure_layer  # noqa: E402
 from infra.config import ConfigError, StageConfig  # noqa: E402
-from infra.stack import STACK_NAME, OpinionBarometerStack  # noqa: E402
+from infra.stack import OpinionBarometerStack  # noqa: E402
 from infra.state_machine import write_definition  # noqa: E402
 
 
@@ -31,7 +31,7 @@ def build_app(app: cdk.App | None = None, *, nag: bool = True) -> tuple[cdk.App,
     app = app or cdk.App()
     config = StageConfig.from_context(app.node.try_get_context)
     stack = OpinionBarometerStack(
-        app, STACK_NAME, config=config,
+        app, config.stack_name, config=config,
         env=cdk.Environment(account=config.account, region=config.region),
     )
     if nag:
@@ -51,8 +51,9 @@ def main() -> int:
     except (ConfigError, FileNotFoundError) as e:
         print(f"synth: {e}", file=sys.stderr)
         return 2
+    # The state machine as it ships, for the ASL interpreter's execution tests.
     write_definition(assembly.get_stack_artifact(stack.artifact_id).template,
-                     Path(assembly.directory) / f"{STACK_NAME}.asl.json")
+                     Path(assembly.directory) / f"{stack.stack_name}.asl.json")
     return 0
 
 

@@ -143,6 +143,23 @@ class StageConfig(BaseModel):
         return self.layer_dir.parent / f"{self.layer_dir.name}.zip"
 
     @property
+    def stack_name(self) -> str:
+        """`OpinionBarometer` for prod (the name the first deployments have), else
+        `OpinionBarometer-<env>`: staging never updates, or renames, production's stack."""
+        return "OpinionBarometer" if self.env_name == "prod" else f"OpinionBarometer-{self.env_name}"
+
+    @property
+    def name_prefix(self) -> str:
+        """Prefix of the resources named by us (functions, log groups, state machine)."""
+        return f"opinion-barometer-{self.env_name}"
+
+    @property
+    def global_prefix(self) -> str:
+        """Prefix of account-wide names (CloudFront policies, dashboards): with the region, so a
+        second region's stack does not collide."""
+        return f"opinion-barometer-{self.env_name}-{self.region}"
+
+    @property
     def log_retention_name(self) -> str:
         return LOG_RETENTION[self.log_retention_days]
 

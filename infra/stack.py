@@ -15,11 +15,9 @@ from infra.constructs.nag import acknowledge, arn_ref
 from infra.constructs.pipeline import Pipeline
 from infra.constructs.site import Site
 
-STACK_NAME = "OpinionBarometer"
-
 
 class OpinionBarometerStack(Stack):
-    def __init__(self, scope: Construct, id: str = STACK_NAME, *, config: StageConfig,
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig,
                  **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs,
                          description="Opinion Barometer: X brand metrics → S3 lake → index → static site")
@@ -32,7 +30,7 @@ class OpinionBarometerStack(Stack):
         self.site = Site(self, "Site", config=config, access_logs=self.access_logs.bucket)
         self.monitoring = Monitoring(self, "Monitoring", config=config)
         self.pipeline = Pipeline(self, "Pipeline", config=config, lake=self.lake, site=self.site,
-                                 alerts=self.monitoring.topic)
+                                 alerts=self.monitoring.topic, alerts_key=self.monitoring.key)
         self.monitoring.watch(self.pipeline)
         self._acknowledge_cdk_helpers()
 

@@ -62,7 +62,7 @@ class Monitoring(Construct):
                         f"The {stage} function was throttled")
 
         self.dashboard = cw.Dashboard(self, "Dashboard",
-                                      dashboard_name=f"opinion-barometer-{self.config.env_name}")
+                                      dashboard_name=self.config.global_prefix)
         self.dashboard.add_widgets(
             cw.GraphWidget(title="Runs", width=12, left=[
                 sm.metric_started(period=Duration.hours(1), statistic="Sum"),

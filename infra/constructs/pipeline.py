@@ -7,8 +7,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy, SecretValue
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -17,6 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from barometer.aws.runtime import X_TOKEN_PLACEHOLDER
 from barometer.lake.schemas import SCHEMAS
 from infra.config import StageConfig
 from infra.constructs.common import log_group
@@ -56,20 +58,25 @@ SPECS: dict[str, StageSpec] = {
 assert all(p.rstrip("/") in SCHEMAS or p in (RAW_PREFIX, "state/") for s in SPECS.values() for p in s.writes)
 
 STATE_MACHINE_TIMEOUT = Duration.minutes(45)
-DEFAULT_INPUT = {"stages": list(STAGES), "results": {}}
+# Defaults of a run request. `brands` is always present after the merge, so the shape checks
+# read an existing path ([] means every brand, as an absent `brands` does).
+DEFAULT_INPUT = {"stages": list(STAGES), "brands": [], "results": {}}
 
 
 class Pipeline(Construct):
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, lake: Lake, site: Site,
-                 alerts: sns.ITopic) -> None:
+                 alerts: sns.ITopic, alerts_key: kms.IKey) -> None:
         super().__init__(scope, id)
         arch = lambda_.Architecture.ARM_64 if config.architecture == "arm64" else lambda_.Architecture.X86_64
 
-        # -- the X bearer token: the template holds no value; set it once after deploying
+        # -- the X bearer token: the template holds a placeholder, never a value (nor a random
+        # password, which the collector would send to X and get a bare 401); the collector
+        # recognises the placeholder and says how to set the secret.
         self.token_secret = secretsmanager.Secret(
             self,
             "XTokenSecret",
             description="X API v2 bearer token of the collector (set with put-secret-value)",
+            secret_string_value=SecretValue.unsafe_plain_text(X_TOKEN_PLACEHOLDER),
             removal_policy=RemovalPolicy.DESTROY,
         )
         acknowledge(self.token_secret, "AwsSolutions-SMG4",
@@ -108,6 +115,7 @@ class Pipeline(Construct):
                 description=f"Opinion Barometer: {stage} stage",
                 runtime=RUNTIME,
                 architecture=arch,
+                function_name=f"{config.name_prefix}-{stage}",
                 handler="handler.handler",
                 code=lambda_.Code.from_asset(str(code_dir), exclude=["__pycache__", "*.pyc", "tests"]),
                 layers=[self.layer],
@@ -115,7 +123,8 @@ class Pipeline(Construct):
                 timeout=spec.timeout,
                 environment=env,
                 tracing=lambda_.Tracing.ACTIVE,
-                log_group=log_group(self, f"{stage.capitalize()}Logs", config),
+                log_group=log_group(self, f"{stage.capitalize()}Logs", config,
+                                    name=f"/aws/lambda/{config.name_prefix}-{stage}"),
                 # Step Functions retries on its side; an async retry would run a stage twice.
                 retry_attempts=0,
             )
@@ -136,13 +145,19 @@ class Pipeline(Construct):
             definition_body=sfn.DefinitionBody.from_chainable(self._definition(alerts)),
             timeout=STATE_MACHINE_TIMEOUT,
             tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group(self, "StateMachineLogs", config),
+            state_machine_name=config.name_prefix,
+            logs=sfn.LogOptions(destination=log_group(self, "StateMachineLogs", config,
+                                                      name=f"/aws/vendedlogs/states/{config.name_prefix}"),
                                 level=sfn.LogLevel.ALL, include_execution_data=True),
         )
+        # The alerts topic is encrypted with a customer key: publishing needs the key too, or
+        # "Notify failure" fails and the run's message is lost.
+        alerts_key.grant(self.state_machine, "kms:Decrypt", "kms:GenerateDataKey*")
         acknowledge(self.state_machine, "AwsSolutions-IAM5",
                     "Step Functions' X-Ray and log-delivery permissions have no resource-level "
-                    "scoping; the Lambda invoke permissions are on the functions and their versions.",
-                    findings=("Resource::*",
+                    "scoping; the Lambda invoke permissions are on the functions and their versions; "
+                    "kms:GenerateDataKey* (plain, without-plaintext, pair) is on the alerts key only.",
+                    findings=("Resource::*", "Action::kms:GenerateDataKey*",
                               *(f"Resource::{arn_ref(self.functions[s])}:*" for s in STAGES)))
 
         # -- the daily schedules, one per panel
@@ -195,52 +210,79 @@ class Pipeline(Construct):
                     "resource scoping.", findings=tuple(findings))
 
     def _definition(self, alerts: sns.ITopic) -> sfn.IChainable:
-        valid = sfn.Choice(self, "Valid input?")
+        def notify(id: str, subject: str) -> tasks.SnsPublish:
+            return tasks.SnsPublish(
+                self, id, topic=alerts, subject=subject,
+                message=sfn.TaskInput.from_object({
+                    "execution.$": "$$.Execution.Id", "state_machine.$": "$$.StateMachine.Id",
+                    "input.$": "$$.Execution.Input", "state.$": "$"}),
+                result_path=sfn.JsonPath.DISCARD,
+            )
+
+        # Bad input is notified too: a scheduled or triggered run that never starts must not
+        # fail silently.
+        bad_notify = notify("Notify bad input", "Opinion Barometer run refused: bad input")
         bad = sfn.Fail(self, "Bad input", error="BadInput",
-                       cause="The input needs a string `panel` (and optionally date, stages, brands)")
+                       cause="The input needs a string `panel`; `date` a string; `stages` and "
+                             "`brands` lists of strings (optional)")
+        bad_notify.add_catch(bad, errors=["States.ALL"], result_path="$.notify_error")
+        bad_notify.next(bad)
+        valid = sfn.Choice(self, "Valid input?")
         defaults = sfn.Pass(self, "Defaults", result=sfn.Result.from_object(DEFAULT_INPUT),
                             result_path="$.defaults")
         merge = sfn.Pass(self, "Merge defaults", parameters={
             "args.$": "States.JsonMerge($.defaults, $$.Execution.Input, false)"}, output_path="$.args")
+        # After the merge every key is present, so each rule below reads an existing path
+        # (a type test on a missing path is a runtime error), and rules are tried in order.
+        shape = sfn.Choice(self, "Valid shape?")
         plan = sfn.Pass(self, "Plan stages", parameters={
             f"{s}.$": f"States.ArrayContains($.stages, '{s}')" for s in STAGES}, result_path="$.plan")
-        notify = tasks.SnsPublish(
-            self, "Notify failure", topic=alerts, subject="Opinion Barometer run failed",
-            message=sfn.TaskInput.from_object({
-                "execution.$": "$$.Execution.Id", "state_machine.$": "$$.StateMachine.Id", "input.$": "$"}),
-            result_path=sfn.JsonPath.DISCARD,
-        )
+        failure = notify("Notify failure", "Opinion Barometer run failed")
         failed = sfn.Fail(self, "Run failed", error="StageFailed",
                           cause="A stage failed; see the execution history and the notification")
-        notify.add_catch(failed, errors=["States.ALL"], result_path="$.notify_error")
-        notify.next(failed)
+        failure.add_catch(failed, errors=["States.ALL"], result_path="$.notify_error")
+        failure.next(failed)
         done = sfn.Succeed(self, "Done")
 
         has_panel = sfn.Condition.and_(sfn.Condition.is_present("$.panel"),
                                        sfn.Condition.is_string("$.panel"))
-        valid.when(has_panel, defaults).otherwise(bad)
-        defaults.next(merge).next(plan)
+        valid.when(has_panel, defaults).otherwise(bad_notify)
+        defaults.next(merge).next(shape)
+        cond = sfn.Condition
+        # Rules are tried in order: each type test reads a path an earlier rule proved present.
+        for rule in (cond.is_string("$.stages"),  # "collect,score": ArrayContains would fail
+                     cond.not_(cond.is_present("$.stages[0]")),  # [], a number, an object
+                     cond.not_(cond.is_string("$.stages[0]")),
+                     cond.is_string("$.brands"), cond.is_numeric("$.brands"),
+                     cond.is_boolean("$.brands")):
+            shape.when(rule, bad_notify)
+        date = sfn.Choice(self, "Valid date?")
+        date.when(cond.is_string("$.date"), plan).otherwise(bad_notify)
+        shape.when(cond.is_present("$.date"), date)
+        shape.otherwise(plan)
 
         following: sfn.IChainable = done
         for stage in reversed(STAGES):
             title = stage.capitalize()
             run = tasks.LambdaInvoke(
                 self, f"{title}", lambda_function=self.functions[stage],
-                # The whole state: {panel, date?, stages, brands?} plus the earlier stages'
-                # results, which RunRequest.from_event ignores.
-                payload=sfn.TaskInput.from_json_path_at("$"),
+                # No `payload`: the task then passes the whole state ({panel, date?, stages,
+                # brands?} plus the earlier stages' results, which RunRequest.from_event
+                # ignores). `payload=TaskInput.from_json_path_at("$")` with
+                # payload_response_only renders `"Parameters": "$"`, a string that hands the
+                # function "$" (aws/aws-cdk#34260); tests/infra pins that Parameters is absent.
                 payload_response_only=True,
                 retry_on_service_exceptions=False,
                 result_path=f"$.results.{stage}",
             )
             run.add_retry(errors=RETRYABLE, interval=Duration.seconds(5), max_attempts=5, backoff_rate=2.0,
                           jitter_strategy=sfn.JitterType.FULL, max_delay=Duration.minutes(2))
-            run.add_catch(notify, errors=["States.ALL"], result_path="$.error")
+            run.add_catch(failure, errors=["States.ALL"], result_path="$.error")
             pin = sfn.Pass(self, f"{title} date", input_path=f"$.results.{stage}.dt", result_path="$.date")
             check = sfn.Choice(self, f"{title} ok?")
             status = f"$.results.{stage}.status"
             check.when(sfn.Condition.and_(sfn.Condition.is_present(status),
-                                          sfn.Condition.string_equals(status, "failed")), notify)
+                                          sfn.Condition.string_equals(status, "failed")), failure)
             check.when(sfn.Condition.is_present(f"$.results.{stage}.dt"), pin)
             check.otherwise(following)
             pin.next(following)

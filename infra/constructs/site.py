@@ -1,7 +1,8 @@
-"""The site: a private bucket behind CloudFront (origin access control, security headers)."""
+"""The site: a private bucket behind CloudFront (origin access control, security headers, folder URLs)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import Aws, Duration, RemovalPolicy
@@ -27,6 +28,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "frame-ancestors 'none'",
 ])
 HSTS_MAX_AGE = Duration.days(730)  # two years
+# Folder URLs (`/en/` → `en/index.html`, `/en` → 301 `/en/`): S3 behind OAC has no folder index.
+VIEWER_REQUEST_FUNCTION = Path(__file__).with_name("site_viewer_request.js")
 
 
 class Site(Construct):
@@ -61,6 +64,13 @@ class Site(Construct):
                     override=True),
             ),
         )
+        self.viewer_request = cloudfront.Function(
+            self,
+            "ViewerRequest",
+            comment="Opinion Barometer: folder URLs to their index.html (301 to add a missing /)",
+            code=cloudfront.FunctionCode.from_file(file_path=str(VIEWER_REQUEST_FUNCTION)),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+        )
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
@@ -72,6 +82,8 @@ class Site(Construct):
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
                 response_headers_policy=self.headers,
+                function_associations=[cloudfront.FunctionAssociation(
+                    function=self.viewer_request, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)],
                 compress=True,
             ),
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,

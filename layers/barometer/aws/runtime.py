@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 PANELS_PREFIX = "panels"
 METRICS_NAMESPACE = "OpinionBarometer"
 SIM_TOKEN = "sim-token"  # the X simulator's token (SIMULATED=true with no secret)
+# What the stack puts in the X token secret: recognised, so a run before the secret is set
+# says how to set it instead of sending X a wrong token (401).
+X_TOKEN_PLACEHOLDER = "SET-ME: aws secretsmanager put-secret-value --secret-id <arn> --secret-string <token>"
 
 
 class StageError(BarometerError):
@@ -83,8 +86,10 @@ def bearer_token(secret_value: str | bytes | dict[str, object]) -> str:
             value = text
     if isinstance(value, dict):
         value = value.get("bearer_token") or value.get("token")
-    if not isinstance(value, str) or not value:
-        raise ConfigError("X token secret: empty (set it with `aws secretsmanager put-secret-value`)")
+    if not isinstance(value, str) or not value or value == X_TOKEN_PLACEHOLDER:
+        state = "holds the stack's placeholder" if value == X_TOKEN_PLACEHOLDER else "is empty"
+        raise ConfigError(f"X token secret {state}: set it with `aws secretsmanager put-secret-value "
+                          "--secret-id <XTokenSecretArn> --secret-string <bearer token>`")
     return value
 
 
