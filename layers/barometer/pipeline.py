@@ -6,7 +6,6 @@ The stages are the production library functions; only their clients differ (a si
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,33 +13,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+# run_clock and the progress helpers live in neutral modules (the Lambda handlers and the
+# simulator use them too); re-exported here for the callers that still import them from here.
+from barometer.clock import RUN_HOUR_UTC, run_clock
 from barometer.config import Panel
 from barometer.errors import ConfigError
 from barometer.lake.store import Lake
+from barometer.progress import Progress, quiet, stderr_progress
 from barometer.runs import STAGES, StageSummary
 
+__all__ = ["RUN_HOUR_UTC", "DemoPlan", "LocalRun", "Progress", "XSource", "demo", "demo_plan", "quiet", "run",
+           "run_clock", "stderr_progress"]
+
 SIM_TOKEN = "sim-token"
-# The scheduled run for date D starts at 06:00 Europe/Paris on D+1; the simulator's clock is
-# set to that moment so a replay sees exactly what a daily run would have seen.
-RUN_HOUR_UTC = 5
 # A backfill reads months at once: its read budget is its own, not the daily one.
 BACKFILL_BUDGET = 1_000_000
-
-Progress = Callable[[str], None]
-
-
-def run_clock(dt: date) -> datetime:
-    return datetime(dt.year, dt.month, dt.day, RUN_HOUR_UTC) + timedelta(days=1)
-
-
-def stderr_progress(msg: str) -> None:
-    end = "\r" if sys.stderr.isatty() and not msg.endswith("\n") else "\n"
-    sys.stderr.write(f"\x1b[2K{msg}{end}" if end == "\r" else f"{msg.rstrip()}\n")
-    sys.stderr.flush()
-
-
-def quiet(_: str) -> None:
-    pass
 
 
 @dataclass

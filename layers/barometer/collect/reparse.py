@@ -63,7 +63,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--panel", required=True, help="panel id or YAML file")
     p.add_argument("--date", required=True, type=date.fromisoformat, help="run date YYYY-MM-DD")
     try:  # the CLI's own --lake option (its default honours BAROMETER_LAKE, read at the edge)
-        from barometer.cli import _lake_arg
+        from barometer.cliargs import lake_arg as _lake_arg
 
         _lake_arg(p)
     except ImportError:  # pragma: no cover - the library used without its CLI

@@ -481,7 +481,7 @@ def _positive(s: str) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from barometer.pipeline import stderr_progress
+    from barometer.progress import stderr_progress
 
     spec = SynthSpec(brands=args.brands, days=args.days, mentions_per_day=args.mentions_per_day,
                      posts_per_brand_day=args.posts_per_day, end_date=args.end_date,
