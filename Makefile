@@ -1,4 +1,5 @@
-# Opinion Barometer — `make demo` and `make test` work on a fresh clone: they set up what they need.
+# Opinion Barometer. Every target sets up what it needs, on a fresh clone as after any other
+# target; `make help` lists them all (from the `## target: …` line above each).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -8,16 +9,17 @@ PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.1
 VENV := .venv
 PY := $(VENV)/bin/python
 BAROMETER := $(VENV)/bin/barometer
+# One pytest invocation for every suite: two workers, tests of one xdist_group on one worker.
+PYTEST := $(PY) -m pytest -q -n 2 --dist loadgroup
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help demo test lint bench synth serve clean setup setup-dev chromium node
+.PHONY: help setup setup-dev demo serve test lint unit integration e2e bench chromium node clean
 
+## help: list the targets
 help:
-	@echo "make demo   set up, run the whole local pipeline on the demo panel, print the site path"
-	@echo "make test   set up, lint, type-check and run the whole test suite"
-	@echo "make bench  benchmarks (speed, memory, cost) -> bench/results.json"
-	@echo "make synth  synthesize the CDK app offline (cdk.out/)"
+	@awk '/^## [a-z][a-z0-9-]*: / { t = substr($$0, 4); i = index(t, ": "); \
+	  printf "  make %-12s %s\n", substr(t, 1, i - 1), substr(t, i + 2) }' $(MAKEFILE_LIST)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,45 +30,67 @@ $(VENV)/.stamp-base: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[query]'
 	@touch $@
 
-# Everything the tests need (dev tools, AWS, CDK).
+# Everything the tests and the infrastructure need (dev tools, AWS, CDK).
 $(VENV)/.stamp-dev: pyproject.toml $(VENV)/.stamp-base
 	$(PY) -m pip install -q -e '.[dev,infra]'
 	@touch $@
 
+## setup: the virtualenv with what the demo needs (.venv)
 setup: $(VENV)/.stamp-base
+
+## setup-dev: everything the tests need: dev extras, Chromium, node_modules
 setup-dev: $(VENV)/.stamp-dev chromium node
 
-# Debian's Chromium for the browser tests (Playwright's own download cannot work offline).
+## chromium: Debian's Chromium for the browser tests (Playwright's own download cannot work offline)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian chromium"; \
 	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
 
-# node_modules: the CDK CLI (aws-cdk) and axe-core for the accessibility checks.
+## node: node_modules from package.json (the CDK CLI, axe-core, the local Step Functions runner)
 node: node_modules/.stamp
-node_modules/.stamp: package.json
+node_modules/.stamp: package.json $(wildcard package-lock.json)
 	npm install --no-audit --no-fund --loglevel=error
 	@touch $@
 
+## demo: set up, run the whole local pipeline on the demo panel, print the site path
 demo: setup
 	$(BAROMETER) demo
 
+## serve: preview the site that `make demo` published
 serve: setup
 	$(BAROMETER) serve
 
+## lint: ruff, mypy (library, infra, each handler) and the import contracts (pyproject.toml)
 lint: $(VENV)/.stamp-dev
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	@# each handler is a top-level `handler` module of its own: one mypy run per function
 	@for f in functions/*/handler.py; do $(PY) -m mypy --no-error-summary $$f || exit 1; done
+	$(VENV)/bin/lint-imports --no-cache
 
+## unit: the unit tests (no network)
+unit: $(VENV)/.stamp-dev
+	$(PYTEST) tests/unit
+
+## integration: the integration tests (moto server, the X simulator, local Step Functions)
+integration: $(VENV)/.stamp-dev node
+	$(PYTEST) tests/integration
+
+## e2e: the whole local pipeline and the site in headless Chromium
+e2e: $(VENV)/.stamp-dev chromium node
+	$(PYTEST) tests/e2e
+
+## test: set up, lint, type-check and run the whole test suite
 test: setup-dev lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
+## bench: benchmarks (speed, memory, cost) -> bench/results.json
 bench: setup-dev
 	$(PY) bench/run.py
 
 -include mk/infra.mk
 
+## clean: remove what the targets built (out/, build/, cdk.out/, caches; not .venv or node_modules)
 clean:
-	rm -rf out build cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf out build cdk.out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

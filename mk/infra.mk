@@ -1,5 +1,7 @@
-# Infrastructure targets (included from the main Makefile; PY and VENV come from there).
-# Offline: no AWS account, no credentials, no Docker. The CDK CLI comes from npm (package.json).
+# Infrastructure targets (included from the main Makefile; PY, VENV, PYTEST and the set-up
+# targets come from there). Offline: no AWS account, no credentials, no Docker. The CDK CLI
+# comes from npm (package.json, the `node` target); Powertools and aws-cdk-lib from the dev
+# and infra extras (.stamp-dev), so each target works on a fresh clone and after `make demo`.
 
 INFRA_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 AWS_EC2_METADATA_DISABLED=true \
 	CDK_DISABLE_VERSION_CHECK=1 AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= AWS_SESSION_TOKEN= AWS_PROFILE=
@@ -9,12 +11,8 @@ CDK_FLAGS := --no-notices --no-version-reporting --ci --output $(CDK_OUT)
 
 .PHONY: synth layer layer-size cfn-lint nag infra-test
 
-node_modules/.bin/cdk: package.json package-lock.json
-	npm ci --no-audit --no-fund
-	@touch $@
-
 ## layer: the Lambda dependency layer, built without Docker (cached on layers/requirements.txt)
-layer:
+layer: $(VENV)/.stamp-dev
 	$(PY) layers/build_layer.py
 
 ## layer-size: unzipped layer + largest function, as JSON (the 250 MB Lambda limit)
@@ -22,7 +20,7 @@ layer-size: layer
 	@$(PY) layers/build_layer.py --report
 
 ## synth: `npx aws-cdk synth` offline; cdk-nag (AwsSolutions) runs in the app and fails the synth
-synth: layer $(CDK)
+synth: layer node
 	@start=$$(date +%s.%N); \
 	$(INFRA_ENV) BAROMETER_SKIP_LAYER_BUILD=1 npx --no-install cdk synth $(CDK_FLAGS) --quiet $(CDK_CONTEXT) \
 	&& echo "synth: $(CDK_OUT)/OpinionBarometer.template.json in $$(echo "$$(date +%s.%N) - $$start" | bc) s"
@@ -39,5 +37,5 @@ cfn-lint: synth
 	rc=$$?; if [ $$rc -ne 0 ] && [ $$rc -ne 4 ]; then exit $$rc; fi; echo "cfn-lint: no error"
 
 ## infra-test: the CDK assertion, cdk-nag, cfn-lint and layer tests
-infra-test: layer
-	$(INFRA_ENV) $(PY) -m pytest -q tests/infra
+infra-test: layer node
+	$(INFRA_ENV) $(PYTEST) tests/infra
