@@ -99,16 +99,10 @@ class Lake(Construct):
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix="s3/data/",
             lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="raw-pages-to-colder-storage",
-                    prefix=RAW_PREFIX,
-                    transitions=[
-                        s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS,
-                                      transition_after=Duration.days(30)),
-                        s3.Transition(storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-                                      transition_after=Duration.days(90)),
-                    ],
-                ),
+                # No storage-class transition for raw/: its pages are gzipped JSON of ~4 KB (the
+                # demo's largest: 70 KB), and S3 does not transition objects under 128 KB by
+                # default; forced, each transition request would cost more than a year of
+                # Standard storage for such a page (~100 KB a day for the pharma panel).
                 s3.LifecycleRule(id="expire-athena-results", prefix=ATHENA_RESULTS_PREFIX,
                                  expiration=Duration.days(30)),
                 s3.LifecycleRule(id="expire-replaced-versions",

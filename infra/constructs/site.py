@@ -49,6 +49,8 @@ class Site(Construct):
         self.headers = cloudfront.ResponseHeadersPolicy(
             self,
             "SecurityHeaders",
+            # CloudFront policies are account-wide: the name carries the environment and region
+            response_headers_policy_name=f"{config.global_prefix}-security-headers",
             comment="Opinion Barometer: CSP, HSTS, nosniff, frame denial, referrer policy",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(

@@ -26,4 +26,4 @@ def test_alarms_on_runs_and_each_function(synth) -> None:  # type: ignore[no-unt
 def test_dashboard(synth) -> None:  # type: ignore[no-untyped-def]
     synth.template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
     synth.template.has_resource_properties("AWS::CloudWatch::Dashboard", {
-        "DashboardName": "opinion-barometer-prod"})
+        "DashboardName": "opinion-barometer-prod-eu-west-3"})

@@ -51,7 +51,8 @@ def test_only_collect_reads_the_token(synth) -> None:  # type: ignore[no-untyped
     secret = synth.resources("AWS::SecretsManager::Secret")
     assert len(secret) == 1
     props = next(iter(secret.values()))["Properties"]
-    assert "SecretString" not in props  # no token in the template (a random placeholder until set)
+    # no token in the template: the placeholder the collector recognises until it is set
+    assert props["SecretString"].startswith("SET-ME: ") and "GenerateSecretString" not in props
     readers = [p for p in synth.resources("AWS::IAM::Policy").values()
                if "secretsmanager:GetSecretValue" in json.dumps(p["Properties"]["PolicyDocument"])]
     assert len(readers) == 1
@@ -99,7 +100,7 @@ def test_state_machine_definition(synth) -> None:  # type: ignore[no-untyped-def
     assert states["Notify failure"]["Next"] == "Run failed"
     assert states["Run failed"]["Type"] == "Fail"
     # defaults: stages all three, results collected per stage
-    assert states["Defaults"]["Result"] == {"stages": ["collect", "score", "publish"], "results": {}}
+    assert states["Defaults"]["Result"] == {"stages": ["collect", "score", "publish"], "brands": [], "results": {}}
 
 
 def test_one_schedule_per_panel(synth) -> None:  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ for the handlers, a fake Lambda context, and the handlers loaded from functions/
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import sys
 import uuid
@@ -105,22 +106,29 @@ class FakeContext:
         return self._remaining_ms
 
 
-def synthesized_definition() -> str:
-    """The state machine's ASL from the synthesized CDK template (infra/state_machine.py renders
-    its references to well-formed ARNs).
+def synthesized_template() -> dict[str, Any]:
+    """The synthesized CDK template of the default (prod) stack.
 
-    `cdk synth` writes it to cdk.out/OpinionBarometer.asl.json: used when newer than the infra
-    sources; otherwise the app is synthesized in-process (about 40 s).
+    `make synth` writes it to cdk.out/OpinionBarometer.template.json: used when newer than the
+    infra sources; otherwise the app is synthesized in-process (about 40 s).
     """
-    written = REPO / "cdk.out" / "OpinionBarometer.asl.json"
-    sources = [*REPO.glob("infra/**/*.py"), REPO / "cdk.json"]
+    written = REPO / "cdk.out" / "OpinionBarometer.template.json"
+    sources = [*REPO.glob("infra/**/*.py"), *REPO.glob("infra/**/*.js"), REPO / "cdk.json"]
     if written.exists() and written.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
-        return written.read_text(encoding="utf-8")
+        return dict(json.loads(written.read_text(encoding="utf-8")))
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     from infra.app import build_app
-    from infra.state_machine import definition_json
 
     app, stack = build_app(nag=False)
-    template = app.synth().get_stack_by_name(stack.stack_name).template
-    return definition_json(template)
+    return dict(app.synth().get_stack_by_name(stack.stack_name).template)
+
+
+def synthesized_definition() -> str:
+    """The state machine's ASL from the synthesized CDK template (infra/state_machine.py renders
+    its references to well-formed ARNs), as `cdk synth` writes it to cdk.out/OpinionBarometer.asl.json."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from infra.state_machine import definition_json
+
+    return definition_json(synthesized_template())
