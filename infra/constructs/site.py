@@ -69,6 +69,7 @@ class Site(Construct):
         self.viewer_request = cloudfront.Function(
             self,
             "ViewerRequest",
+            function_name=f"{config.global_prefix}-viewer-request",
             comment="Opinion Barometer: folder URLs to their index.html (301 to add a missing /)",
             code=cloudfront.FunctionCode.from_file(file_path=str(VIEWER_REQUEST_FUNCTION)),
             runtime=cloudfront.FunctionRuntime.JS_2_0,
@@ -79,7 +80,9 @@ class Site(Construct):
             comment=f"Opinion Barometer site ({config.env_name})",
             default_root_object="index.html",
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                origin=origins.S3BucketOrigin.with_origin_access_control(
+                    self.bucket, origin_access_control=cloudfront.S3OriginAccessControl(
+                        self, "OriginAccess", origin_access_control_name=f"{config.global_prefix}-site")),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,

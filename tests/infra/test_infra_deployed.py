@@ -115,9 +115,16 @@ def test_stack_and_global_names_carry_the_environment_and_region(layer_dir: Any)
     dashboards = [r["Properties"]["DashboardName"] for r in template["Resources"].values()
                   if r["Type"] == "AWS::CloudWatch::Dashboard"]
     assert dashboards == ["opinion-barometer-staging-eu-west-1"]
-    policies = [r["Properties"]["ResponseHeadersPolicyConfig"]["Name"] for r in template["Resources"].values()
-                if r["Type"] == "AWS::CloudFront::ResponseHeadersPolicy"]
-    assert policies and all("staging" in p and "eu-west-1" in p for p in policies)
+    # CloudFront names are account-wide
+    resources = template["Resources"].values()
+    cloudfront = [r["Properties"]["ResponseHeadersPolicyConfig"]["Name"] for r in resources
+                  if r["Type"] == "AWS::CloudFront::ResponseHeadersPolicy"]
+    cloudfront += [r["Properties"]["OriginAccessControlConfig"]["Name"] for r in resources
+                   if r["Type"] == "AWS::CloudFront::OriginAccessControl"]
+    cloudfront += [r["Properties"]["Name"] for r in resources if r["Type"] == "AWS::CloudFront::Function"]
+    assert sorted(cloudfront) == ["opinion-barometer-staging-eu-west-1-security-headers",
+                                  "opinion-barometer-staging-eu-west-1-site",
+                                  "opinion-barometer-staging-eu-west-1-viewer-request"]
 
 
 def test_prod_keeps_its_stack_name(synth: Any) -> None:
