@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
-from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from barometer.cliargs import DEFAULT_DEADLINE_S, DEFAULT_LAKE, iso_date, lake_arg, normalise, port, positive_seconds
 from barometer.errors import BarometerError, ConfigError
 
-DEFAULT_LAKE = "out/lake"
+if TYPE_CHECKING:
+    from barometer.pipeline import LocalRun
+
+__all__ = ["DEFAULT_LAKE", "DEFAULT_SITE", "build_parser", "main"]
+
 DEFAULT_SITE = "out/site"
 
 
-def _date(s: str) -> date:
-    try:
-        return date.fromisoformat(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {s!r}") from None
-
-
-def _lake_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lake", default=os.environ.get("BAROMETER_LAKE", DEFAULT_LAKE),
-                   help="lake URI: a folder, file://… or s3://bucket/prefix (default: %(default)s)")
-
-
-def _local_run(args: argparse.Namespace, panel_ref: str):  # type: ignore[no-untyped-def]
+def _local_run(args: argparse.Namespace, panel_ref: str) -> LocalRun:
     from barometer.config import resolve_panel
     from barometer.lake.store import Lake
     from barometer.pipeline import LocalRun, XSource
@@ -59,6 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from barometer.pipeline import run
 
     local = _local_run(args, args.panel)
+    _check_dates(args, local)
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
     summaries = run(local, args.date, stages, mode=args.mode, since=args.since, deadline_s=args.deadline)
     for s in summaries:
@@ -70,6 +65,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if all(s.status in ("ok", "skipped") for s in summaries) else 3
 
 
+def _check_dates(args: argparse.Namespace, local: LocalRun) -> None:
+    """Refuse, before anything is read or written, a date the run cannot read: after the run
+    clock's today (the simulated world's last day on the simulator), before the panel's first."""
+    from barometer.clock import readable_dates
+
+    if args.mode == "backfill" and args.since is None:
+        raise ConfigError("run: --mode backfill needs --since (the first day of the range)")
+    if args.since is not None and args.mode != "backfill":
+        raise ConfigError("run: --since goes with --mode backfill")
+    if args.since is not None and args.since > args.date:
+        raise ConfigError(f"run: --since {args.since}: after --date {args.date}")
+    dates = readable_dates(local.panel, simulated=local.source.simulated)
+    for flag, d in (("--date", args.date), ("--since", args.since)):
+        refusal = dates.check(flag, d) if d is not None else None
+        if refusal:
+            raise ConfigError(f"run: {refusal}")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import functools
     import http.server
@@ -78,7 +91,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not (site / "index.html").is_file():
         raise ConfigError(f"{site}: no site here (run `barometer demo` first)")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as httpd:
+    try:
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+    except OSError as e:
+        hint = ": another server holds it, pass --port" if e.errno == errno.EADDRINUSE else ""
+        raise ConfigError(f"serve: cannot listen on 127.0.0.1:{args.port} ({e.strerror}){hint}") from None
+    with httpd:
         print(f"Serving {site} on http://127.0.0.1:{httpd.server_address[1]}/ (Ctrl-C to stop)")
         httpd.serve_forever()
     return 0
@@ -102,27 +120,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="replay the demo panel on the simulator and publish its site")
     d.add_argument("--panel", default="pharma-fr", help="panel id or YAML file (default: %(default)s)")
-    _lake_arg(d)
+    lake_arg(d)
     d.add_argument("--site", default=DEFAULT_SITE, help="site output folder (default: %(default)s)")
     d.set_defaults(func=cmd_demo)
 
     r = sub.add_parser("run", help="run stages of the pipeline for one date")
     r.add_argument("--panel", required=True, help="panel id or YAML file")
-    r.add_argument("--date", type=_date, required=True, help="run date YYYY-MM-DD")
+    r.add_argument("--date", type=iso_date, required=True, help="run date YYYY-MM-DD")
     r.add_argument("--stages", default="collect,score,publish", help="comma-separated (default: %(default)s)")
     r.add_argument("--mode", choices=["daily", "backfill"], default="daily")
-    r.add_argument("--since", type=_date, help="backfill start date (with --mode backfill)")
-    r.add_argument("--deadline", type=float, help="seconds the collector may use before checkpointing")
+    r.add_argument("--since", type=iso_date, help="backfill start date (with --mode backfill)")
+    r.add_argument("--deadline", type=positive_seconds, default=DEFAULT_DEADLINE_S,
+                   help="seconds the collector may use before it checkpoints; the next run resumes "
+                        "(default: %(default).0f, the scheduled collect's limit)")
     r.add_argument("--x-api-url", help="collect from this X API host (e.g. `barometer sim serve`)")
     r.add_argument("--simulate", action="store_true", help="use the embedded simulator even with X_BEARER_TOKEN")
     r.add_argument("--faults", help="faults the embedded simulator injects (see `barometer sim serve -h`)")
-    _lake_arg(r)
+    lake_arg(r)
     r.add_argument("--site", default=DEFAULT_SITE)
     r.set_defaults(func=cmd_run)
 
     s = sub.add_parser("serve", help="preview the published site locally")
     s.add_argument("--site", default=DEFAULT_SITE)
-    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--port", type=port, default=8000)
     s.set_defaults(func=cmd_serve)
 
     from barometer.aws.trigger import register as register_trigger
@@ -137,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     register_trigger(sub)
     sim = sub.add_parser("sim", help="the X API simulator")
     register_sim(sim.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND"))
+    # One meaning for shared options across commands, whoever registered them: the common
+    # --lake default, and one check (and wording) for dates, ports and numbers.
+    normalise(p)
     return p
 
 

@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from barometer.errors import ConfigError
 from barometer.ids import ID_RE  # one definition, shared with the Lambda edge (aws.events)
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+# X API v2 search: a recent-search query is at most 512 characters (full-archive allows more).
+MAX_QUERY_CHARS = 512
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 Normalisation = Literal["minmax", "zscore", "rank", "goalposts"]
 Aggregation = Literal["arithmetic", "geometric"]
@@ -40,17 +43,74 @@ class Account(_Strict):
         return v
 
 
+def query_problem(q: str) -> str | None:
+    """Why X's search would refuse `q` (its syntax, as far as it can be checked offline), or None.
+
+    X answers such a query with a bare `400 Bad Request` at run time; checked at panel load,
+    the same fault is one line naming the panel file and the brand.
+    """
+    if not q.strip():
+        return "empty query"
+    if len(q) > MAX_QUERY_CHARS:
+        return f"{len(q)} characters, more than recent search's {MAX_QUERY_CHARS}"
+    bad = _CONTROL.search(q)
+    if bad:
+        return f"control character U+{ord(bad.group()):04X} at position {bad.start()}"
+    depth, quoted, terms = 0, False, []
+    term = ""
+    for i, c in enumerate(q):
+        if c == '"':
+            quoted = not quoted
+            term += c
+        elif quoted:
+            term += c
+        elif c == "(":
+            depth += 1
+            terms.append(term)
+            term = ""
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                return f"unbalanced parentheses: ')' at position {i} closes nothing"
+            terms.append(term)
+            term = ""
+        elif c.isspace():
+            terms.append(term)
+            term = ""
+        else:
+            term += c
+    terms.append(term)
+    if quoted:
+        return "unbalanced double quotes: a quoted phrase is never closed"
+    if depth:
+        return f"unbalanced parentheses: {depth} '(' never closed"
+    words = [t for t in terms if t and t != "OR"]
+    if words and all(t.startswith("-") for t in words):
+        return "only negated terms: X needs at least one term that is not negated"
+    return None
+
+
 class Brand(_Strict):
     id: str
     name: str = Field(min_length=1)
     accounts: list[Account] = Field(min_length=1)
-    mention_query: str = Field(min_length=1, max_length=512)
+    mention_query: str = Field(min_length=1)
 
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
         if not ID_RE.match(v):
             raise ValueError(f"bad brand id {v!r} (lower-case letters, digits and -)")
+        return v
+
+    @field_validator("mention_query")
+    @classmethod
+    def _query(cls, v: str, info: ValidationInfo) -> str:
+        problem = query_problem(v)
+        if problem:
+            brand = info.data.get("id")
+            raise ValueError(f"brand {brand!r}: X search would refuse it: {problem}" if brand
+                             else f"X search would refuse it: {problem}")
         return v
 
 
@@ -148,6 +208,8 @@ def load_panel(path: str | Path) -> Panel:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"{p}: cannot read panel file ({e.strerror})") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{p}: not a panel file: not UTF-8 text (byte {e.start}), YAML expected") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:

@@ -4,7 +4,9 @@ Locally DuckDB runs in-process over the lake; each lake table is a view under it
 (`scores`, `posts`...; `barometer.scores` works too), with the Hive partitions `panel` and `dt`
 as columns. SQL is written in Athena's dialect and transpiled by sqlglot. A `file://` lake is
 read by DuckDB directly; an `s3://` lake through a pyarrow dataset on pyarrow's S3 filesystem
-(DuckDB has no httpfs extension here).
+(DuckDB has no httpfs extension here). Locally a query is one SELECT (read-only) and DuckDB
+may touch no file outside the lake (`enable_external_access = false`, the lake as its only
+`allowed_directories`, configuration locked).
 
     barometer query "SELECT * FROM scores ORDER BY dt DESC LIMIT 7" [--lake out/lake] [--csv]
     barometer query --file queries/leaderboard_latest.sql --athena [--workgroup W --database D]
@@ -14,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import logging
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -25,11 +29,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from barometer.cliargs import DEFAULT_LAKE, LAKE_ENV, LAKE_HELP, default_lake
 from barometer.errors import BarometerError
 from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS, TABLES
 from barometer.lake.store import Lake, S3Options
 
-DEFAULT_LAKE = "out/lake"
+__all__ = ["DEFAULT_LAKE", "athena_query", "connect", "lake_tables", "query", "to_duckdb"]
 # The stack's names for env_name "prod"; `--athena` reads the actual ones from the stack outputs.
 GLUE_DATABASE = "opinion_barometer_prod"
 DEFAULT_WORKGROUP = "opinion-barometer-prod"
@@ -43,12 +48,26 @@ class QueryError(BarometerError):
 
 
 # -- SQL ------------------------------------------------------------------------------------
+@contextmanager
+def _sqlglot_quiet() -> Iterator[None]:
+    """sqlglot logs a warning line for SQL it falls back on (`SHOW`, `CALL`…): the error we
+    raise for it is the one line the user sees."""
+    log = logging.getLogger("sqlglot")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
 def _parse(sql: str) -> Any:
     import sqlglot
     from sqlglot.errors import ParseError
 
     try:
-        trees = [t for t in sqlglot.parse(sql, read="trino") if t is not None]
+        with _sqlglot_quiet():
+            trees = [t for t in sqlglot.parse(sql, read="trino") if t is not None]
     except ParseError as e:
         first = e.errors[0] if e.errors else {}
         where = f" (line {first.get('line')}, col {first.get('col')})" if first.get("line") else ""
@@ -56,6 +75,18 @@ def _parse(sql: str) -> Any:
     if len(trees) != 1:
         raise QueryError(f"expected one SQL statement, got {len(trees)}")
     return trees[0]
+
+
+def read_only(tree: Any) -> Any:
+    """`tree` if it is one query that only reads (SELECT, WITH … SELECT, UNION…), else QueryError:
+    no COPY, INSERT, CREATE, SET, ATTACH, PRAGMA, SELECT … INTO."""
+    from sqlglot import exp
+
+    if isinstance(tree, exp.Query) and tree.find(exp.Into) is None:
+        return tree
+    kind = "SELECT … INTO" if isinstance(tree, exp.Query) else str(
+        tree.this if isinstance(tree, exp.Command) else tree.key).split()[0].upper()
+    raise QueryError(f"only a read-only query (SELECT, WITH … SELECT) runs here, not {kind}")
 
 
 def lake_tables(sql: str) -> list[str]:
@@ -67,10 +98,11 @@ def lake_tables(sql: str) -> list[str]:
 
 
 def to_duckdb(sql: str) -> str:
-    """Athena SQL → DuckDB SQL, lake tables unqualified (`barometer.scores` → `scores`)."""
+    """Athena SQL → DuckDB SQL, lake tables unqualified (`barometer.scores` → `scores`).
+    Only a read-only query is accepted (`read_only`)."""
     from sqlglot import exp
 
-    tree = _parse(sql)
+    tree = read_only(_parse(sql))
     for t in tree.find_all(exp.Table):
         if t.name in SCHEMAS and t.args.get("db") is not None:
             t.set("db", None)
@@ -106,7 +138,9 @@ def _sql_string(text: str) -> str:
 
 
 def connect(lake: Lake, tables: Iterable[str] = TABLES) -> Any:
-    """An in-memory DuckDB connection with the lake tables as views."""
+    """An in-memory DuckDB connection with the lake tables as views, confined to the lake: no
+    file outside it can be read or written (an s3:// lake: no file at all, its tables are
+    registered Arrow datasets), and the configuration is locked so SQL cannot lift that."""
     import duckdb
 
     con = duckdb.connect()
@@ -115,6 +149,10 @@ def connect(lake: Lake, tables: Iterable[str] = TABLES) -> Any:
     # memory, local ones do not unless asked. A `scores` file is a few KB (one run of a
     # panel): without the cache a 30-day history read each kept file about 1.5 times.
     con.execute("SET cache_local_files = true")
+    if lake.local:
+        con.execute(f"SET allowed_directories = [{_sql_string(lake.root.rstrip('/') + '/')}]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
     for table in tables:
         has_files = any(k.endswith(".parquet") for k in lake.list_keys(table))
         if lake.local and has_files:
@@ -135,6 +173,9 @@ def query(sql: str, lake: Lake, engine: str = "duckdb") -> pa.Table:
     import duckdb
 
     local_sql = to_duckdb(sql)
+    if not lake.exists(lake.root):
+        raise QueryError(f"{lake.uri}: no lake there (build one with `barometer demo`, or pass --lake "
+                         f"or set {LAKE_ENV})")
     con = connect(lake, lake_tables(sql))
     try:
         return con.sql(local_sql).to_arrow_table()
@@ -267,8 +308,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("sql", nargs="?", help="the SQL (or use --file)")
     p.add_argument("--file", type=Path, help="a .sql file, e.g. queries/leaderboard_latest.sql")
-    p.add_argument("--lake", default=DEFAULT_LAKE,
-                   help=f"lake URI, file:// or s3:// (default {DEFAULT_LAKE})")
+    p.add_argument("--lake", default=default_lake(), help=LAKE_HELP)
     p.add_argument("--csv", action="store_true", help="CSV on stdout instead of a text table")
     p.add_argument("--athena", action="store_true", help="run in Athena instead of locally")
     p.add_argument("--workgroup", default=None,
@@ -292,12 +332,20 @@ def run_cli(args: argparse.Namespace, session: Any = None) -> int:
                 sql = args.file.read_text(encoding="utf-8")
             except OSError as e:
                 raise QueryError(f"{args.file}: cannot read ({e.strerror})") from None
+            except UnicodeDecodeError as e:
+                raise QueryError(f"{args.file}: not UTF-8 text (byte {e.start}): a .sql file is expected") from None
         else:
             sql = args.sql
         if args.athena:
-            import boto3
+            from barometer.aws.trigger import INSTALL_AWS, NO_CREDENTIALS
 
+            try:
+                import boto3
+            except ImportError:
+                raise QueryError(f"query --athena needs boto3, which this environment lacks: {INSTALL_AWS}") from None
             factory = session or boto3.session.Session(region_name=args.region)
+            if session is None and factory.get_credentials() is None:
+                raise QueryError(f"query --athena: {NO_CREDENTIALS}")
             kw = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
             workgroup, database = args.workgroup, args.database
             if not (workgroup and database):

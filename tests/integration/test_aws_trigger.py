@@ -121,3 +121,28 @@ def test_cli_errors_are_one_line(machine: dict[str, Any], capsys: pytest.Capture
     assert args.func(args) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("barometer: error: ") and "NoSuchStack" in err and "\n" not in err
+
+
+def test_cli_takes_the_region_from_the_state_machine_arn(
+        machine: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # no region anywhere but in the ARN
+    for k in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    assert machine["arn"].split(":")[3] == REGION
+    args = _cli(["trigger", "--panel", "pharma-fr", "--date", "2018-04-30", "--brands", "sanofi",
+                 "--state-machine-arn", machine["arn"], "--endpoint-url", machine["endpoint"]])
+    assert args.func(args) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "RUNNING" in out and f"https://{REGION}.console.aws.amazon.com/" in out
+
+
+def test_cli_checks_brands_before_calling_aws(machine: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    sfn = machine["sfn"]
+    args = _cli(["trigger", "--panel", "pharma-fr", "--date", "2018-04-30", "--brands", "sanofi,acme",
+                 "--state-machine-arn", machine["arn"], "--endpoint-url", machine["endpoint"], "--region", REGION])
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("barometer: error: trigger: --brands: panel pharma-fr has no brand 'acme'")
+    assert sfn.list_executions(stateMachineArn=machine["arn"])["executions"] == []

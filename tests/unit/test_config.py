@@ -67,3 +67,45 @@ def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
         load_panel(p)
     with pytest.raises(ConfigError, match="cannot read panel file"):
         load_panel(tmp_path / "nope.yaml")
+
+
+def test_binary_panel_file_is_named(tmp_path: Path) -> None:
+    p = tmp_path / "panel.yaml"
+    p.write_bytes(b"\x00\x01\xff\xfe binary")
+    with pytest.raises(ConfigError) as err:
+        load_panel(p)
+    assert str(err.value) == f"{p}: not a panel file: not UTF-8 text (byte 2), YAML expected"
+    assert err.value.exit_code == 2
+
+
+@pytest.mark.parametrize(("query", "why"), [
+    ("(@a_1 OR a", "unbalanced parentheses: 1 '(' never closed"),
+    ("@a_1) OR a", "unbalanced parentheses: ')' at position 4 closes nothing"),
+    ('"A one OR @a_1', "unbalanced double quotes"),
+    ("@a_1\tOR\x00a", "control character U+0009 at position 4"),
+    ("@a_1 \u2028 a", "control character U+2028"),
+    ("@a_1 OR " + "x" * 600, "608 characters, more than recent search's 512"),
+    ("-is:retweet -@a_1", "only negated terms"),
+    ("   ", "empty query"),
+])
+def test_mention_query_x_would_refuse_fails_at_load(tmp_path: Path, query: str, why: str) -> None:
+    data = _valid()
+    data["brands"][1]["mention_query"] = query
+    path = _write(tmp_path, data)
+    with pytest.raises(ConfigError) as err:
+        load_panel(path)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert msg.startswith(f"{path}: brands.1.mention_query: brand 'b': X search would refuse it: "), msg
+    assert why in msg
+
+
+@pytest.mark.parametrize("query", [
+    '(@a_1 OR "A (one)") -is:retweet lang:fr',
+    '"quoted ) paren" OR @a_1',
+    "-is:retweet (@a_1 OR a)",
+])
+def test_mention_query_x_accepts_loads(tmp_path: Path, query: str) -> None:
+    data = _valid()
+    data["brands"][0]["mention_query"] = query
+    assert load_panel(_write(tmp_path, data)).brands[0].mention_query == query

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,85 @@ def test_athena_failure_is_one_line() -> None:
         athena_query("SELECT nope FROM scores", FakeAthena("FAILED"), "wg", "db", sleep=lambda _: None)
     assert str(e.value) == (
         "Athena query q-1 failed: COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved")
+
+
+# -- read-only, confined to the lake ----------------------------------------------------------
+@pytest.mark.parametrize(("sql", "kind"), [
+    ("COPY (SELECT 1) TO '{out}'", "COPY"),
+    ("COPY mention_counts TO '{lake}/copied.parquet'", "COPY"),
+    ("INSERT INTO mention_counts SELECT * FROM mention_counts", "INSERT"),
+    ("CREATE TABLE t AS SELECT 1", "CREATE"),
+    ("SELECT * INTO t FROM mention_counts", "SELECT … INTO"),
+    ("SET enable_external_access = true", "SET"),
+    ("SHOW TABLES", "SHOW"),
+])
+def test_only_a_select_runs(lake: Lake, tmp_path: Path, sql: str, kind: str) -> None:
+    out = tmp_path.parent / "outside.csv"
+    with pytest.raises(QueryError) as e:
+        query(sql.format(out=out, lake=lake.root), lake)
+    assert str(e.value) == f"only a read-only query (SELECT, WITH … SELECT) runs here, not {kind}"
+    assert e.value.exit_code == 2
+    assert not out.exists() and not (tmp_path / "copied.parquet").exists()
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_text('{outside}')",
+    "SELECT * FROM read_parquet('{lake}/../outside/*.parquet')",
+])
+def test_duckdb_reads_nothing_outside_the_lake(lake: Lake, tmp_path: Path, sql: str) -> None:
+    outside = tmp_path.parent / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "secret.txt").write_text("secret", encoding="utf-8")
+    with pytest.raises(QueryError, match="Permission Error") as e:
+        query(sql.format(outside=outside / "secret.txt", lake=lake.root), lake)
+    assert "secret" not in str(e.value).split("Cannot access file")[0]
+
+
+def test_the_connection_itself_is_confined(lake: Lake, tmp_path: Path) -> None:
+    """Below the SQL check: DuckDB writes no file, in the lake or out, and cannot be reconfigured."""
+    import duckdb
+
+    from barometer.query import connect
+
+    con = connect(lake, ["mention_counts"])
+    try:
+        assert con.execute("SELECT count(*) FROM mention_counts").fetchall() == [(1,)]
+        with pytest.raises(duckdb.Error, match="disabled by configuration"):
+            con.execute(f"COPY (SELECT 1) TO '{tmp_path.parent / 'out.csv'}'")
+        with pytest.raises(duckdb.Error, match="locked"):
+            con.execute("SET enable_external_access = true")
+        with pytest.raises(duckdb.Error):
+            con.execute(f"ATTACH '{tmp_path.parent / 'x.db'}'")
+    finally:
+        con.close()
+    assert not (tmp_path.parent / "out.csv").exists() and not (tmp_path.parent / "x.db").exists()
+
+
+def test_missing_lake_is_an_error_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no-lake"
+    with pytest.raises(QueryError, match=f"^{missing}: no lake there"):
+        query("SELECT count(*) FROM scores", Lake(str(missing)))
+    args = _args(["query", "SELECT count(*) FROM scores", "--lake", str(missing)])
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"barometer: error: {missing}: no lake there") and err.count("\n") == 1
+    assert not missing.exists()
+
+
+def test_binary_sql_file_is_named(lake: Lake, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "q.sql"
+    f.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    args = _args(["query", "--file", str(f), "--lake", lake.uri])
+    assert args.func(args) == 2
+    assert capsys.readouterr().err == f"barometer: error: {f}: not UTF-8 text (byte 0): a .sql file is expected\n"
+
+
+def test_athena_without_boto3_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)  # as in the `make demo` environment
+    args = _args(["query", "SELECT 1", "--athena"])
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("barometer: error: query --athena needs boto3") and "pip install -e '.[aws]'" in err
+    assert err.count("\n") == 1

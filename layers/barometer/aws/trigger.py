@@ -14,11 +14,15 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from barometer.aws.events import RunRequest, yesterday
+from barometer.cliargs import iso_date, positive_seconds
 from barometer.errors import BarometerError, ConfigError
+
+if TYPE_CHECKING:
+    from barometer.config import Panel
 
 DEFAULT_STACK = "OpinionBarometer"
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
@@ -95,11 +99,16 @@ def find_site_url(output: Any) -> str | None:
     return None
 
 
+def arn_region(arn: str | None) -> str | None:
+    """The region of an ARN (`arn:aws:states:eu-west-3:…` → `eu-west-3`), None if it has none."""
+    parts = (arn or "").split(":")
+    return (parts[3] or None) if len(parts) > 3 and parts[0] == "arn" else None
+
+
 def _console_url(execution_arn: str) -> str | None:
-    parts = execution_arn.split(":")
-    if len(parts) < 4:
+    region = arn_region(execution_arn)
+    if region is None:
         return None
-    region = parts[3]
     return (f"https://{region}.console.aws.amazon.com/states/home?region={region}"
             f"#/v2/executions/details/{execution_arn}")
 
@@ -186,43 +195,75 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="Start the barometer's state machine for a panel and a date, optionally follow it.",
     )
     p.add_argument("--panel", required=True, help="panel id, e.g. pharma-fr")
-    p.add_argument("--date", type=_iso_date, default=None,
-                   help="run date YYYY-MM-DD (default: yesterday in Europe/Paris)")
+    p.add_argument("--date", type=iso_date, default=None,
+                   help="run date YYYY-MM-DD (default: yesterday in the panel's time zone)")
     p.add_argument("--stages", default="collect,score,publish", help="comma-separated (default: all)")
     p.add_argument("--brands", default=None, help="comma-separated brand ids (default: the whole panel)")
     p.add_argument("--wait", action="store_true", help="follow the execution until it ends")
-    p.add_argument("--poll", type=float, default=5.0, help="seconds between status checks with --wait")
+    p.add_argument("--poll", type=positive_seconds, default=5.0,
+                   help="seconds between status checks with --wait")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--state-machine-arn", default=None)
     g.add_argument("--stack", default=DEFAULT_STACK, help=f"CloudFormation stack (default {DEFAULT_STACK})")
-    p.add_argument("--region", default=None, help="AWS region (default: your AWS configuration)")
+    p.add_argument("--region", default=None,
+                   help="AWS region (default: the state machine ARN's, else your AWS configuration)")
     p.add_argument("--endpoint-url", default=None, help=argparse.SUPPRESS)  # a moto server, in tests
     p.set_defaults(func=run_cli)
     return p
 
 
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"bad date {text!r} (YYYY-MM-DD)") from None
+# The extras that hold boto3: `make demo` installs the query extras only.
+INSTALL_AWS = "pip install -e '.[aws]'  (or: make setup-dev)"
+NO_CREDENTIALS = ("no AWS credentials found: set AWS_PROFILE (after `aws sso login` or `aws configure`), "
+                  "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+
+
+def checked_request(args: argparse.Namespace, panel: Panel) -> RunRequest:
+    """The run request, checked against the panel before anything is sent to AWS: known brands,
+    a date between the panel's first date and today in its time zone."""
+    from barometer.clock import readable_dates
+
+    request = RunRequest.parse(
+        {"panel": panel.id, "date": args.date or yesterday(tz=panel.timezone), "stages": args.stages,
+         "brands": args.brands}, source="trigger")
+    known = {b.id for b in panel.brands}
+    unknown = [b for b in request.brands or [] if b not in known]
+    if unknown:
+        raise ConfigError(f"trigger: --brands: panel {panel.id} has no brand {unknown[0]!r} "
+                          f"(its brands: {', '.join(sorted(known))})")
+    refusal = readable_dates(panel, simulated=False).check("--date", request.run_date(tz=panel.timezone))
+    if refusal:
+        raise ConfigError(f"trigger: {refusal}")
+    return request
+
+
+def _panel(ref: str) -> Panel:
+    """The panel named by --panel (an id in panels/, or a YAML file), its id checked first."""
+    from barometer.config import resolve_panel
+
+    path = Path(ref)
+    if path.suffix not in (".yaml", ".yml") and not path.exists():
+        RunRequest.parse({"panel": ref}, source="trigger")  # a bad id: one line naming the field
+    return resolve_panel(ref)
 
 
 def run_cli(args: argparse.Namespace, session: Any = None) -> int:
     try:
         import boto3
-        from botocore.exceptions import BotoCoreError, ClientError
-    except ImportError:  # pragma: no cover - the dev install has boto3
-        print("barometer: error: trigger needs boto3 (pip install 'opinion-barometer[aws]')", file=sys.stderr)
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+    except ImportError:
+        print(f"barometer: error: trigger needs boto3, which this environment lacks: {INSTALL_AWS}",
+              file=sys.stderr)
         return 2
     try:
-        request = RunRequest.parse(
-            {"panel": args.panel, "date": args.date or yesterday(), "stages": args.stages,
-             "brands": args.brands}, source="trigger")
-        factory = session or boto3.session.Session(region_name=args.region)
+        request = checked_request(args, _panel(args.panel))
+        arn = args.state_machine_arn
+        region = args.region or arn_region(arn)
+        factory = session or boto3.session.Session(region_name=region)
+        if session is None and factory.get_credentials() is None:
+            raise ConfigError(f"trigger: {NO_CREDENTIALS}")
         kw = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
         site_url = None
-        arn = args.state_machine_arn
         if not arn:
             outputs = stack_outputs(factory.client("cloudformation", **kw), args.stack)
             arn = state_machine_from_outputs(outputs, args.stack)
@@ -234,6 +275,13 @@ def run_cli(args: argparse.Namespace, session: Any = None) -> int:
     except BarometerError as e:
         print(f"barometer: error: {e}", file=sys.stderr)
         return e.exit_code
+    except NoCredentialsError:
+        print(f"barometer: error: trigger: {NO_CREDENTIALS}", file=sys.stderr)
+        return 2
+    except NoRegionError:
+        print("barometer: error: trigger: no AWS region: pass --region (or --state-machine-arn), or set AWS_REGION",
+              file=sys.stderr)
+        return 2
     except ClientError as e:
         err = e.response.get("Error", {})
         print(f"barometer: error: {err.get('Code', 'AWS')}: {err.get('Message', str(e))}", file=sys.stderr)
