@@ -18,6 +18,7 @@ from pathlib import Path
 from barometer.clock import RUN_HOUR_UTC, run_clock
 from barometer.config import Panel
 from barometer.errors import ConfigError
+from barometer.lake.lease import hold
 from barometer.lake.store import Lake
 from barometer.progress import Progress, quiet, stderr_progress
 from barometer.runs import STAGES, StageSummary
@@ -105,29 +106,33 @@ class LocalRun:
 
 
 def run(local: LocalRun, dt: date, stages: list[str], *, mode: str = "daily",
-        since: date | None = None, deadline_s: float | None = None) -> list[StageSummary]:
-    """`barometer run`: the requested stages for one date."""
+        since: date | None = None, deadline_s: float | None = None,
+        lease_wait: float = 0.0) -> list[StageSummary]:
+    """`barometer run`: the requested stages for one date, holding the panel's lease (one run
+    per panel at a time: `LeaseBusy` after waiting up to `lease_wait` s for another run)."""
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
         raise ConfigError(f"--stages: unknown stage {unknown[0]!r} (choose from {', '.join(STAGES)})")
     out = []
-    if "collect" in stages:
-        now = run_clock(dt) if local.source.simulated else datetime.now(UTC).replace(tzinfo=None)
-        opts: dict[str, object] = {"mode": mode}
-        if since:
-            opts["since"] = since
-            opts["full_archive"] = True
-        if deadline_s:
-            opts["deadline"] = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=deadline_s)
-        with local.client(now) as (client, _):
-            local.progress(f"collect {local.panel.id} {dt}")
-            out.append(local.collect(client, dt, now, **opts))
-    if "score" in stages:
-        local.progress(f"score {local.panel.id} {dt}")
-        out.append(local.score(dt))
-    if "publish" in stages:
-        local.progress(f"publish {local.panel.id} {dt}")
-        out.append(local.publish(dt))
+    owner = f"barometer run --panel {local.panel.id} --date {dt} --stages {','.join(stages)}"
+    with hold(local.lake, local.panel.id, owner, wait=lease_wait):
+        if "collect" in stages:
+            now = run_clock(dt) if local.source.simulated else datetime.now(UTC).replace(tzinfo=None)
+            opts: dict[str, object] = {"mode": mode}
+            if since:
+                opts["since"] = since
+                opts["full_archive"] = True
+            if deadline_s:
+                opts["deadline"] = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=deadline_s)
+            with local.client(now) as (client, _):
+                local.progress(f"collect {local.panel.id} {dt}")
+                out.append(local.collect(client, dt, now, **opts))
+        if "score" in stages:
+            local.progress(f"score {local.panel.id} {dt}")
+            out.append(local.score(dt))
+        if "publish" in stages:
+            local.progress(f"publish {local.panel.id} {dt}")
+            out.append(local.publish(dt))
     return out
 
 

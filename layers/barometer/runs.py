@@ -1,5 +1,24 @@
 """Stage runs: the typed summary every stage returns, and its row in the `runs` table.
 
+One way to run and record a stage, for collect, score and publish alike:
+
+```python
+with recorded(lake, StageSummary.start("score", panel.id, dt, run_id)) as summary:
+    ...  # the stage's work; it sets summary.status (and counts) as it goes
+return summary
+```
+The block writes the run's `runs` row whatever happens: when the body returns, with the status
+the body set (`ok` by default); when it raises (any exception, a `BarometerError` or not, even
+Ctrl-C), with status `failed` and the error's one-line message in `errors`, then re-raises.
+When the row itself cannot be written (disk full, S3 refused), the error says so
+(`RunNotRecorded`, which names both failures).
+
+One row per run: each stage's rows of a date are kept in `runs/panel=<p>/dt=<D>/<stage>.parquet`
+and a row is merged into that file by `run_id` (a new run adds its row, the same run writing
+again replaces its own), so two runs of the same date both leave their row and their cost.
+Runs of one panel are serialised by its lease (`barometer.lake.lease`), so the read-merge-write
+of that small file never races.
+
 Light on purpose (pydantic only): the Lambda handlers import it on their first invocation (not
 at init, see `functions/*/handler.py`); pyarrow and the lake are imported by `record_run` only,
 when a row is written.
@@ -8,10 +27,14 @@ when a row is written.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
+
+from barometer.errors import BarometerError
 
 if TYPE_CHECKING:
     from barometer.lake.store import Lake
@@ -77,11 +100,76 @@ class StageSummary(BaseModel):
         }
 
 
+class RunNotRecorded(BarometerError):
+    """A stage's `runs` row could not be written (disk full, storage refused): says why, and
+    what the stage itself did or met."""
+
+
+# An error line in the runs table is one line, this long at most.
+MAX_ERROR_CHARS = 500
+
+
+def one_line(error: BaseException) -> str:
+    """The error's message on one line: a `BarometerError`'s message as is (it is written for
+    users), else `<Type>: <message>`."""
+    text = " ".join(str(error).split())
+    if isinstance(error, KeyboardInterrupt):
+        text = "interrupted (KeyboardInterrupt)"
+    elif not isinstance(error, BarometerError) or not text:
+        text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+
+
+@contextmanager
+def recorded(lake: Lake, summary: StageSummary) -> Iterator[StageSummary]:
+    """Run a stage's body and write its `runs` row, whatever happens (see the module doc)."""
+    try:
+        yield summary
+    except BaseException as e:
+        summary.errors.append(one_line(e))
+        summary.finish("failed")
+        try:
+            record_run(lake, summary)
+        except Exception as w:
+            raise RunNotRecorded(
+                f"{summary.stage} {summary.panel} {summary.dt} failed ({one_line(e)}) and its runs row "
+                f"could not be written to {lake.uri}: {one_line(w)}") from e
+        raise
+    if summary.finished_at is None:
+        summary.finish()
+    try:
+        record_run(lake, summary)
+    except Exception as w:
+        raise RunNotRecorded(
+            f"{summary.stage} {summary.panel} {summary.dt} finished {summary.status} but its runs row "
+            f"could not be written to {lake.uri}: {one_line(w)}") from w
+
+
 def record_run(lake: Lake, summary: StageSummary) -> None:
-    """Write the run's row; one part per stage, so a rerun of the stage replaces its row."""
+    """Merge the run's row into its stage's part of the date's `runs` partition, by `run_id`:
+    the rows of the other runs of that stage and date stay (see the module doc)."""
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
     from barometer.lake.schemas import RUNS
 
-    table = pa.Table.from_pylist([summary.to_row()], schema=RUNS)
-    lake.write_partition("runs", summary.panel, summary.dt, table, part=summary.stage)
+    row = pa.Table.from_pylist([summary.to_row()], schema=RUNS)
+    key = f"{lake.partition_path('runs', summary.panel, summary.dt)}/{summary.stage}.parquet"
+    part: str = summary.stage
+    if lake.exists(key):
+        try:
+            with lake.fs.open_input_file(key) as f:
+                held = pq.read_table(f)
+            held = held.select(RUNS.names).cast(RUNS)
+        except (OSError, ValueError, KeyError, pa.ArrowException):
+            # An unreadable part is not overwritten (it holds other runs' rows): this run's row
+            # goes to a part of its own, and the bad file is left for the lake check to name.
+            part = f"{summary.stage}-{_safe(summary.run_id)}"
+        else:
+            mask = pa.array([r != summary.run_id for r in held["run_id"].to_pylist()], pa.bool_())
+            row = pa.concat_tables([held.filter(mask), row]).sort_by([("started_at", "ascending")])
+    lake.write_partition("runs", summary.panel, summary.dt, row, part=part)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-." else "_" for c in name)

@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Protocol
 from barometer.errors import BarometerError, ConfigError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from barometer.config import Panel
+    from barometer.lake.lease import Lease
     from barometer.lake.store import Lake
     from barometer.runs import Stage, StageSummary
 
@@ -162,3 +165,26 @@ def skipped(stage: Stage, panel: str, dt: date, sink: MetricsSink) -> dict[str, 
     summary = StageSummary.start(stage, panel, dt).finish("skipped")
     record_metrics(sink, summary)
     return result(summary)
+
+
+# A stage's lease outlives the function's time left by this much: a function killed at its
+# timeout blocks its panel for no longer than that, and a stage that ends in time releases it.
+LEASE_MARGIN_S = 60.0
+
+
+def stage_lease(lake: Lake, panel_id: str, run_id: str, context: LambdaContextLike | None,
+                s3_client: object, default_seconds: float = 900) -> AbstractContextManager[Lease]:
+    """The panel's lease around one stage in Lambda (one run per panel at a time):
+
+        with runtime.stage_lease(lake, panel.id, run_id, context, s3_client):
+            summary = run_score(panel, dt, lake, run_id=run_id)
+
+    Taken with an S3 conditional write (`If-None-Match`) through the handler's boto3 S3 client,
+    for the function's remaining time plus `LEASE_MARGIN_S`; released when the block ends. When
+    another execution holds it, raises `LeaseBusy` at once (its message names the holder and the
+    expiry): the state machine retries the stage on that error name."""
+    from barometer.lake.lease import hold
+
+    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else default_seconds
+    return hold(lake, panel_id, owner=run_id, ttl=max(1.0, remaining) + LEASE_MARGIN_S, wait=0.0,
+                s3_client=s3_client, heartbeat=False)

@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +25,7 @@ import pyarrow.parquet as pq
 
 from barometer.errors import ConfigError
 from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS
+from barometer.lake.validate import LakeContractError
 
 _DICT_STR = pa.dictionary(pa.int32(), pa.string())
 
@@ -159,7 +161,11 @@ class Lake:
         return self.put_bytes(key, body)
 
     def get_json_gz(self, key: str) -> Any:
-        return json.loads(gzip.decompress(self.get_bytes(key)))
+        body = self.get_bytes(key)
+        try:
+            return json.loads(gzip.decompress(body))
+        except (OSError, EOFError, ValueError, zlib.error) as e:  # BadGzipFile, truncated, not JSON
+            raise LakeContractError(f"{self.uri.rstrip('/')}/{key}: not gzipped JSON ({type(e).__name__}: {e})") from e
 
     def put_bytes(self, key: str, body: bytes) -> str:
         full = self.path(key)

@@ -19,7 +19,7 @@ from barometer.publish.build import PublishOptions, Site, build_site
 from barometer.publish.data import Gate, SiteData, check_gate, last_published, load_site_data
 from barometer.publish.incremental import Plan, plan, read_manifest, source_fingerprints
 from barometer.publish.upload import MANIFEST, SiteTarget, UploadReport, publish_files
-from barometer.runs import StageSummary, record_run
+from barometer.runs import StageSummary, recorded
 
 __all__ = [
     "Gate",
@@ -53,9 +53,8 @@ def run_publish(panel: Panel, dt: date, lake: Lake, target: SiteTarget, options:
     site is left untouched; `details.reason`, `details.last_published`), or `failed` (the error
     is recorded in the runs table, then raised).
     """
-    summary = StageSummary.start("publish", panel.id, dt, run_id=run_id)
     t0 = time.perf_counter()
-    try:
+    with recorded(lake, StageSummary.start("publish", panel.id, dt, run_id=run_id)) as summary:
         gate = check_gate(panel, dt, lake)
         summary.details["coverage"] = gate.coverage
         summary.details["min_coverage"] = panel.scoring.min_coverage
@@ -67,7 +66,6 @@ def run_publish(panel: Panel, dt: date, lake: Lake, target: SiteTarget, options:
                 reason=gate.reason, last_published=prev_dt.isoformat() if prev_dt else None,
                 last_published_at=prev_at.isoformat() if prev_at else None, uploaded=0)
             summary.finish("skipped")
-            record_run(lake, summary)
             return summary
         store = target.store()
         listing = store.listing()
@@ -97,12 +95,6 @@ def run_publish(panel: Panel, dt: date, lake: Lake, target: SiteTarget, options:
             location=report.location,
             seconds={"read": round(t1 - t0, 3), "build": round(t2 - t1, 3), "upload": round(t3 - t2, 3)})
         summary.finish("ok")
-    except Exception as e:
-        summary.errors.append(f"{type(e).__name__}: {e}")
-        summary.finish("failed")
-        record_run(lake, summary)
-        raise
-    record_run(lake, summary)
     return summary
 
 

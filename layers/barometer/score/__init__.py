@@ -24,7 +24,7 @@ from barometer.errors import BarometerError
 from barometer.lake.schemas import INDICATORS as INDICATORS_SCHEMA
 from barometer.lake.schemas import SCORES as SCORES_SCHEMA
 from barometer.lake.store import Lake
-from barometer.runs import StageSummary, record_run
+from barometer.runs import StageSummary, recorded
 from barometer.score.definitions import ATTRIBUTE_IDS, INDICATOR_IDS, INDICATORS
 from barometer.score.indicators import Values, Window, WindowData, compute_values, load_window
 from barometer.score.scoring import ScoreResult, score_matrix, score_values, value_matrix
@@ -148,29 +148,24 @@ def previous_ranks(panel: Panel, dt: date, lake: Lake) -> dict[str, int]:
 def run_score(panel: Panel, dt: date, lake: Lake, computed_at: datetime | None = None,
               run_id: str | None = None) -> StageSummary:
     """The score stage for (panel, dt): write indicators, scores and topics; record the run."""
-    summary = StageSummary.start("score", panel.id, dt, run_id=run_id)
-    try:
+    with recorded(lake, StageSummary.start("score", panel.id, dt, run_id=run_id)) as summary:
         run = compute(panel, dt, lake)
-    except BarometerError as e:
-        summary.errors.append(str(e))
-        record_run(lake, summary.finish("failed"))
-        raise
-    lake.write_partition("indicators", panel.id, dt, indicators_table(run))
-    prev = previous_ranks(panel, dt, lake)
-    lake.write_partition("scores", panel.id, dt, scores_table(run, prev, computed_at))
-    lake.write_partition("topics", panel.id, dt, run.topics)
+        lake.write_partition("indicators", panel.id, dt, indicators_table(run))
+        prev = previous_ranks(panel, dt, lake)
+        lake.write_partition("scores", panel.id, dt, scores_table(run, prev, computed_at))
+        lake.write_partition("topics", panel.id, dt, run.topics)
 
-    r = run.result
-    low = [b for b, c in zip(r.brand_ids, r.coverage, strict=True) if c < panel.scoring.min_coverage]
-    summary.brands_ok = len(r.brand_ids) - len(low)
-    summary.brands_failed = len(low)
-    summary.errors.extend(
-        f"{b}: coverage {r.coverage[r.index(b)]:.2f} below {panel.scoring.min_coverage:.2f} "
-        f"(missing: {', '.join(i for i, v in run.values[b].items() if v is None)})" for b in low)
-    leader = r.brand_ids[int(r.order()[0])] if r.brand_ids else None
-    summary.details.update({
-        "window_start": run.window.start.isoformat(), "window_end": run.window.end.isoformat(),
-        "leader": leader, "topics_rows": run.topics.num_rows, **run.details,
-    })
-    record_run(lake, summary.finish("partial" if low else "ok"))
+        r = run.result
+        low = [b for b, c in zip(r.brand_ids, r.coverage, strict=True) if c < panel.scoring.min_coverage]
+        summary.brands_ok = len(r.brand_ids) - len(low)
+        summary.brands_failed = len(low)
+        summary.errors.extend(
+            f"{b}: coverage {r.coverage[r.index(b)]:.2f} below {panel.scoring.min_coverage:.2f} "
+            f"(missing: {', '.join(i for i, v in run.values[b].items() if v is None)})" for b in low)
+        leader = r.brand_ids[int(r.order()[0])] if r.brand_ids else None
+        summary.details.update({
+            "window_start": run.window.start.isoformat(), "window_end": run.window.end.isoformat(),
+            "leader": leader, "topics_rows": run.topics.num_rows, **run.details,
+        })
+        summary.finish("partial" if low else "ok")
     return summary

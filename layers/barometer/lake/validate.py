@@ -1,0 +1,264 @@
+"""Files that do not match the lake contract, found and named before a stage reads them.
+
+The contract (DESIGN.md): a table folder holds Parquet files only, in Hive partitions
+`panel=<id>/dt=<YYYY-MM-DD>/<part>.parquet`, each with the columns of the table's Arrow schema
+(`barometer.lake.schemas.SCHEMAS`). What breaks it, and what a reader would otherwise do:
+
+| file | without this check |
+|---|---|
+| not Parquet (`README.txt`, a `.csv`) in a table folder | the whole table fails to read, no path |
+| corrupt or truncated Parquet | ArrowInvalid or EOFError, no path |
+| Parquet of another schema (another table's file, a column of another type) | read silently: wrong numbers |
+| outside a `panel=/dt=` partition, or `dt=` not a date | read for every panel, or a crash |
+
+```python
+bad = check_tables(lake, ("accounts", "posts", "mentions", "mention_counts"), panel.id, start, end)
+require_valid(lake, tables, panel.id, start, end)            # LakeContractError naming them
+bad = require_valid(..., skip_bad_files=True)                 # the caller leaves them out
+```
+
+Schemas are checked leniently where a reader is: a file may lack a column that the schema gained
+later (a lake written before `network` existed stays valid; readers fill it in), except the
+table's key columns (`REQUIRED`); a column it has must be of the schema's type or one that casts
+to it without loss (int32 → int64, string ↔ large_string or dictionary, timestamp of any unit,
+list of strings); a column the schema does not have is a wrong schema. Files and folders whose
+name starts with `.` or `_` (temporary files, markers) are ignored, as the lake's readers do.
+
+Checking reads each file's footer only (one small ranged read; on S3, `workers` at once);
+`deep=True` reads the whole file, which also finds a corrupt data page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from barometer.errors import BarometerError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from barometer.lake.store import Lake
+
+# Columns a file of the table must have: they identify its rows. Other schema columns may be
+# missing from files written before the column existed.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "accounts": ("brand_id", "account_id", "followers", "collected_at"),
+    "posts": ("post_id", "brand_id", "created_at", "observed_at"),
+    "mentions": ("post_id", "brand_id", "created_at", "observed_at"),
+    "mention_counts": ("brand_id", "day", "mentions"),
+    "indicators": ("brand_id", "indicator", "value"),
+    "scores": ("brand_id", "leadership", "rank"),
+    "topics": ("brand_id", "source", "topic", "items"),
+    "runs": ("run_id", "stage", "status"),
+}
+
+DEFAULT_HINT = ("move them out of the lake (or repair them), or score with skip_bad_files "
+                "(`--skip-bad-files`) to leave them out: their rows then count as missing data")
+
+
+@dataclass(frozen=True)
+class BadFile:
+    """A file of a table folder that breaks the lake contract."""
+
+    table: str
+    key: str  # relative to the lake's root, e.g. mentions/panel=p/dt=2018-04-20/data.parquet
+    location: str  # where it is: the lake URI joined with the key
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.reason}"
+
+
+class LakeContractError(BarometerError):
+    """A lake file that does not match the contract (corrupt, wrong schema, not Parquet); the
+    message names it (them), `bad_files` lists them."""
+
+    def __init__(self, message: str, bad_files: Iterable[BadFile] = ()) -> None:
+        super().__init__(message)
+        self.bad_files = tuple(bad_files)
+
+
+def contract_message(bad: list[BadFile], hint: str = DEFAULT_HINT, shown: int = 5) -> str:
+    """One line naming the bad files (the first `shown` of them) and what to do."""
+    n = len(bad)
+    files = "; ".join(str(b) for b in bad[:shown])
+    more = f"; and {n - shown} more" if n > shown else ""
+    noun = "file does" if n == 1 else "files do"
+    return f"{n} lake {noun} not match the lake contract: {files}{more} — {hint}"
+
+
+def check_tables(lake: Lake, tables: Iterable[str], panel: str, start: date | None = None,
+                 end: date | None = None, *, deep: bool = False, workers: int = 16) -> list[BadFile]:
+    """Bad files of the tables that a read of (panel, start..end) would meet: files of the
+    panel's partitions in the date range, and files outside any `panel=` folder (a reader of
+    any panel meets those). Sorted by key."""
+    found = [c for t in tables for c in _candidates(lake, t, panel, start, end)]
+    checks = [(t, k, r) for t, k, r in found if r is None]
+    bad = [BadFile(t, k, _location(lake, k), r) for t, k, r in found if r is not None]
+    if checks:
+        def one(item: tuple[str, str, str | None]) -> BadFile | None:
+            t, k, _ = item
+            reason = parquet_problem(lake, t, k, deep=deep)
+            return BadFile(t, k, _location(lake, k), reason) if reason else None
+
+        if lake.local or workers <= 1 or len(checks) == 1:
+            results = [one(c) for c in checks]
+        else:
+            with ThreadPoolExecutor(max_workers=min(workers, len(checks))) as pool:
+                results = list(pool.map(one, checks))
+        bad += [b for b in results if b is not None]
+    return sorted(bad, key=lambda b: b.key)
+
+
+def check_table(lake: Lake, table: str, panel: str, start: date | None = None, end: date | None = None,
+                *, deep: bool = False, workers: int = 16) -> list[BadFile]:
+    """`check_tables` for one table."""
+    return check_tables(lake, (table,), panel, start, end, deep=deep, workers=workers)
+
+
+def require_valid(lake: Lake, tables: Iterable[str], panel: str, start: date | None = None,
+                  end: date | None = None, *, skip_bad_files: bool = False, hint: str = DEFAULT_HINT,
+                  deep: bool = False) -> list[BadFile]:
+    """The bad files of `check_tables`; raises `LakeContractError` naming them unless
+    `skip_bad_files` (the caller then leaves them out of its reads: see `Lake.read`)."""
+    bad = check_tables(lake, tables, panel, start, end, deep=deep)
+    if bad and not skip_bad_files:
+        raise LakeContractError(contract_message(bad, hint), bad)
+    return bad
+
+
+def _location(lake: Lake, key: str) -> str:
+    return f"{lake.uri.rstrip('/')}/{key}"
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith((".", "_"))
+
+
+def _candidates(lake: Lake, table: str, panel: str, start: date | None,
+                end: date | None) -> Iterator[tuple[str, str, str | None]]:
+    """(table, key, reason) of the files a read of the panel meets: reason None for a Parquet
+    file to open, else why it is bad without opening it."""
+    import pyarrow.fs as pafs
+
+    base = lake.path(table)
+    if not lake.exists(base):
+        return
+    n = len(lake.root) + 1
+
+    def listing(path: str, recursive: bool = False) -> list[pafs.FileInfo]:
+        sel = pafs.FileSelector(path, recursive=recursive)
+        return sorted(lake.fs.get_file_info(sel), key=lambda i: i.path)
+
+    def files_under(path: str) -> Iterator[str]:
+        for info in listing(path, recursive=True):
+            rel = info.path[len(path) + 1:]
+            if info.type == pafs.FileType.File and not any(_ignored(p) for p in rel.split("/")):
+                yield info.path
+
+    def file_reason(name: str) -> str | None:
+        return None if name.endswith(".parquet") else "not a Parquet file (a table folder holds .parquet files only)"
+
+    for top in listing(base):
+        name = top.base_name
+        if _ignored(name):
+            continue
+        if top.type == pafs.FileType.File:
+            yield table, top.path[n:], file_reason(name) or "outside any panel=<id>/dt=<date> partition"
+        elif name.startswith("panel="):
+            if name != f"panel={panel}":
+                continue  # another panel's partitions: a read of this panel never opens them
+            for info in listing(top.path):
+                sub = info.base_name
+                if _ignored(sub):
+                    continue
+                if info.type == pafs.FileType.File:
+                    yield table, info.path[n:], file_reason(sub) or "outside any dt=<date> partition"
+                    continue
+                try:
+                    if not sub.startswith("dt="):
+                        raise ValueError
+                    d = date.fromisoformat(sub[3:])
+                except ValueError:
+                    for f in files_under(info.path):
+                        yield table, f[n:], f"in folder {sub!r}, not a dt=<YYYY-MM-DD> partition"
+                    continue
+                if (start is not None and d < start) or (end is not None and d > end):
+                    continue
+                for f in files_under(info.path):
+                    rel = f[len(info.path) + 1:]
+                    reason = file_reason(f.rsplit("/", 1)[-1])
+                    if reason is None and "/" in rel:
+                        reason = "in a sub-folder of its dt= partition"
+                    yield table, f[n:], reason
+        else:
+            for f in files_under(top.path):
+                yield table, f[n:], file_reason(f.rsplit("/", 1)[-1]) or \
+                    f"in folder {name!r}, not a panel=<id> partition"
+
+
+def parquet_problem(lake: Lake, table: str, key: str, *, deep: bool = False) -> str | None:
+    """Why the Parquet file `key` (relative to the lake root) does not fit `table`, or None."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        with lake.fs.open_input_file(lake.path(key)) as f:
+            pf = pq.ParquetFile(f)
+            schema = pf.schema_arrow
+            if deep:
+                pf.read()
+    except (OSError, ValueError, EOFError, pa.ArrowException) as e:
+        msg = " ".join(str(e).split()) or type(e).__name__
+        return f"not readable as Parquet ({msg})"
+    problems = schema_problems(schema, table)
+    return f"wrong schema for table {table}: {'; '.join(problems)}" if problems else None
+
+
+def schema_problems(actual: pa.Schema, table: str) -> list[str]:
+    """How a file's schema breaks the table's (empty when it fits; see the module doc)."""
+    from barometer.lake.schemas import SCHEMAS
+
+    expected = SCHEMAS[table]
+    out = []
+    extra = [n for n in actual.names if n not in expected.names]
+    if extra:
+        out.append(f"column(s) not in the schema: {', '.join(extra)}")
+    missing = [n for n in REQUIRED.get(table, ()) if n not in actual.names]
+    if missing:
+        out.append(f"missing key column(s): {', '.join(missing)}")
+    for field in expected:
+        i = actual.get_field_index(field.name)
+        if i >= 0 and not compatible(actual.field(i).type, field.type):
+            out.append(f"column {field.name} is {actual.field(i).type}, expected {field.type}")
+    return out
+
+
+def compatible(actual: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether a column of type `actual` reads as `expected` without loss."""
+    import pyarrow as pa
+
+    t = pa.types
+    if actual == expected:
+        return True
+    if t.is_dictionary(actual):
+        return compatible(actual.value_type, expected)
+    if t.is_string(expected) or t.is_large_string(expected):
+        return t.is_string(actual) or t.is_large_string(actual)
+    if t.is_integer(expected):
+        return t.is_integer(actual) and actual.bit_width <= expected.bit_width and (
+            t.is_signed_integer(actual) or actual.bit_width < expected.bit_width)
+    if t.is_floating(expected):
+        return t.is_floating(actual) and actual.bit_width <= expected.bit_width
+    if t.is_timestamp(expected):
+        return t.is_timestamp(actual) and actual.tz == expected.tz
+    if t.is_date(expected):
+        return t.is_date(actual)
+    if t.is_list(expected) or t.is_large_list(expected):
+        return (t.is_list(actual) or t.is_large_list(actual)) and compatible(actual.value_type,
+                                                                             expected.value_type)
+    return False
