@@ -346,6 +346,8 @@ def run_cli(args: argparse.Namespace, session: Any = None) -> int:
             factory = session or boto3.session.Session(region_name=args.region)
             if session is None and factory.get_credentials() is None:
                 raise QueryError(f"query --athena: {NO_CREDENTIALS}")
+            if session is None and factory.region_name is None:
+                raise QueryError("query --athena: no AWS region: pass --region, or set AWS_REGION")
             kw = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
             workgroup, database = args.workgroup, args.database
             if not (workgroup and database):

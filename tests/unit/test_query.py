@@ -259,3 +259,23 @@ def test_athena_without_boto3_says_what_to_install(monkeypatch: pytest.MonkeyPat
     err = capsys.readouterr().err
     assert err.startswith("barometer: error: query --athena needs boto3") and "pip install -e '.[aws]'" in err
     assert err.count("\n") == 1
+
+
+def test_athena_without_credentials_or_region_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+              "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+              "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    args = _args(["query", "SELECT 1", "--athena", "--region", "eu-west-3"])
+    assert args.func(args) == 2
+    assert capsys.readouterr().err.startswith("barometer: error: query --athena: no AWS credentials found")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    args = _args(["query", "SELECT 1", "--athena"])
+    assert args.func(args) == 2
+    assert capsys.readouterr().err == ("barometer: error: query --athena: no AWS region: pass --region, "
+                                       "or set AWS_REGION\n")
