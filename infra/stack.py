@@ -8,6 +8,7 @@ from aws_cdk import CfnOutput, DefaultStackSynthesizer, Stack, Tags
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.constructs.access import Access
 from infra.constructs.lake import Lake
 from infra.constructs.logs import AccessLogs
 from infra.constructs.monitoring import Monitoring
@@ -32,6 +33,7 @@ class OpinionBarometerStack(Stack):
         self.pipeline = Pipeline(self, "Pipeline", config=config, lake=self.lake, site=self.site,
                                  alerts=self.monitoring.topic, alerts_key=self.monitoring.key)
         self.monitoring.watch(self.pipeline)
+        self.access = Access(self, "Access", lake=self.lake, pipeline=self.pipeline)
         self._acknowledge_cdk_helpers()
 
         CfnOutput(self, "StateMachineArn", value=self.pipeline.state_machine.state_machine_arn)
@@ -43,6 +45,10 @@ class OpinionBarometerStack(Stack):
         CfnOutput(self, "AthenaWorkGroup", value=self.lake.workgroup_name)
         CfnOutput(self, "XTokenSecretArn", value=self.pipeline.token_secret.secret_arn)
         CfnOutput(self, "AlertsTopicArn", value=self.monitoring.topic.topic_arn)
+        CfnOutput(self, "OperatorsPolicyArn", value=self.access.operators.managed_policy_arn,
+                  description="Attach to operators: start and follow runs, read the logs")
+        CfnOutput(self, "AnalystsPolicyArn", value=self.access.analysts.managed_policy_arn,
+                  description="Attach to analysts: query the history through the Athena workgroup")
 
     def _acknowledge_cdk_helpers(self) -> None:
         """The singleton function CDK adds at stack level for BucketDeployment (the panels)."""

@@ -11,6 +11,7 @@ from aws_cdk import Aws, Duration, RemovalPolicy, SecretValue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -106,6 +107,7 @@ class Pipeline(Construct):
             "LOG_LEVEL": "INFO",
         }
         self.functions: dict[str, lambda_.Function] = {}
+        self.log_groups: list[logs.ILogGroup] = []
         for stage in STAGES:
             spec = SPECS[stage]
             code_dir = function_dir(config.functions_dir, stage)
@@ -123,8 +125,8 @@ class Pipeline(Construct):
                 timeout=spec.timeout,
                 environment=env,
                 tracing=lambda_.Tracing.ACTIVE,
-                log_group=log_group(self, f"{stage.capitalize()}Logs", config,
-                                    name=f"/aws/lambda/{config.name_prefix}-{stage}"),
+                log_group=self._log_group(log_group(self, f"{stage.capitalize()}Logs", config,
+                                                    name=f"/aws/lambda/{config.name_prefix}-{stage}")),
                 # Step Functions retries on its side; an async retry would run a stage twice.
                 retry_attempts=0,
             )
@@ -146,8 +148,8 @@ class Pipeline(Construct):
             timeout=STATE_MACHINE_TIMEOUT,
             tracing_enabled=True,
             state_machine_name=config.name_prefix,
-            logs=sfn.LogOptions(destination=log_group(self, "StateMachineLogs", config,
-                                                      name=f"/aws/vendedlogs/states/{config.name_prefix}"),
+            logs=sfn.LogOptions(destination=self._log_group(log_group(
+                self, "StateMachineLogs", config, name=f"/aws/vendedlogs/states/{config.name_prefix}")),
                                 level=sfn.LogLevel.ALL, include_execution_data=True),
         )
         # The alerts topic is encrypted with a customer key: publishing needs the key too, or
@@ -189,6 +191,10 @@ class Pipeline(Construct):
             )
 
     # ------------------------------------------------------------------------------------
+    def _log_group(self, group: logs.ILogGroup) -> logs.ILogGroup:
+        self.log_groups.append(group)
+        return group
+
     def _acknowledge_function(self, fn: lambda_.Function, lake: Lake, site: Site, stage: str) -> None:
         acknowledge(fn, "AwsSolutions-L1",
                     "Python 3.12 on purpose: the layer's binary wheels (pyarrow, numpy, pydantic-core) "
