@@ -29,7 +29,9 @@ from barometer.lake.validate import (
     compatible,
     require_valid,
     schema_problems,
+    without,
 )
+from barometer.score import compute
 
 COLLECTED = ("accounts", "posts", "mentions", "mention_counts")
 
@@ -181,6 +183,27 @@ def test_skip_bad_files_returns_them_instead_of_raising(lake: Lake) -> None:
     Path(lake.path("mentions", "README.txt")).write_text("x")
     bad = require_valid(lake, COLLECTED, PANEL.id, skip_bad_files=True)
     assert [b.location for b in bad] == [f"{lake.uri}/mentions/README.txt"]
+
+
+def test_reads_without_the_bad_files_score_them_as_missing(lake: Lake) -> None:
+    """Skipped files count as missing: the score equals the one of a lake without them."""
+    clean = compute(PANEL, D, lake)
+    Path(lake.path("mentions", "README.txt")).write_text("x")
+    posts = pq.read_table(_part(lake, "posts"))
+    pq.write_table(posts, _part(lake, "mentions", name="extra.parquet"))  # another table's rows
+    with pytest.raises(Exception, match=r"README\.txt"):  # pyarrow's own error
+        compute(PANEL, D, lake)
+    bad = require_valid(lake, COLLECTED, PANEL.id, skip_bad_files=True)
+    assert len(bad) == 2
+    view = without(lake, bad)
+    assert sorted(view.read("mentions", PANEL.id)["post_id"].to_pylist()) == ["m1", "m2", "m3", "m4"]
+    skipped = compute(PANEL, D, view)
+    assert skipped.result.brand_ids == clean.result.brand_ids
+    assert skipped.result.leadership.tolist() == clean.result.leadership.tolist()
+    # leaving out a partition's own file leaves that partition's rows out
+    mentions_file = f"mentions/panel={PANEL.id}/dt={D}/data.parquet"
+    assert without(view, [mentions_file]).read("mentions", PANEL.id).num_rows == 0
+    assert without(lake, []) is lake
 
 
 def test_missing_table_has_no_bad_files(tmp_path: Path) -> None:

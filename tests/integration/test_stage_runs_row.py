@@ -18,9 +18,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from _collect_fixtures import PANEL as COLLECT_PANEL
-from _collect_fixtures import D as COLLECT_D
-from _collect_fixtures import collect
 
 from barometer.config import parse_panel
 from barometer.errors import BarometerError
@@ -31,7 +28,13 @@ from barometer.publish import PublishOptions, SiteTarget, run_publish
 from barometer.runs import RunNotRecorded, StageSummary, record_run, recorded
 from barometer.score import run_score
 
-pytest_plugins = ("_collect_fixtures",)  # the simulator fixtures (sim, world)
+# The simulator fixtures (sim, world) and the collect helper, as test_collect_sim takes them.
+pytest.register_assert_rewrite("_collect_fixtures")
+from _collect_fixtures import PANEL as COLLECT_PANEL  # noqa: E402
+from _collect_fixtures import D as COLLECT_D  # noqa: E402
+from _collect_fixtures import collect  # noqa: E402
+
+pytest_plugins = ("_collect_fixtures",)
 
 REPO = Path(__file__).resolve().parents[2]
 D = date(2018, 4, 30)

@@ -14,7 +14,8 @@ The contract (DESIGN.md): a table folder holds Parquet files only, in Hive parti
 ```python
 bad = check_tables(lake, ("accounts", "posts", "mentions", "mention_counts"), panel.id, start, end)
 require_valid(lake, tables, panel.id, start, end)            # LakeContractError naming them
-bad = require_valid(..., skip_bad_files=True)                 # the caller leaves them out
+bad = require_valid(..., skip_bad_files=True)                 # or leave them out:
+lake = without(lake, bad)                                     # reads skip them (missing data)
 ```
 
 Schemas are checked leniently where a reader is: a file may lack a column that the schema gained
@@ -36,12 +37,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+import pyarrow.dataset as ds
+
 from barometer.errors import BarometerError
+from barometer.lake.store import Lake
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-    from barometer.lake.store import Lake
 
 # Columns a file of the table must have: they identify its rows. Other schema columns may be
 # missing from files written before the column existed.
@@ -124,11 +126,38 @@ def require_valid(lake: Lake, tables: Iterable[str], panel: str, start: date | N
                   end: date | None = None, *, skip_bad_files: bool = False, hint: str = DEFAULT_HINT,
                   deep: bool = False) -> list[BadFile]:
     """The bad files of `check_tables`; raises `LakeContractError` naming them unless
-    `skip_bad_files` (the caller then leaves them out of its reads: see `Lake.read`)."""
+    `skip_bad_files` (the caller then leaves them out of its reads: `without(lake, bad)`)."""
     bad = check_tables(lake, tables, panel, start, end, deep=deep)
     if bad and not skip_bad_files:
         raise LakeContractError(contract_message(bad, hint), bad)
     return bad
+
+
+class LakeWithout(Lake):
+    """A view of a lake whose table reads (`read`, `dataset`) leave some files out: what they
+    held is then missing data. Everything else is the lake's own."""
+
+    def __init__(self, lake: Lake, keys: Iterable[str]) -> None:  # a copy of the lake, not a new one
+        self.__dict__.update(vars(lake))
+        self.excluded = frozenset(lake.path(k) for k in keys)
+
+    def dataset(self, table: str, dictionary: tuple[str, ...] = ()) -> ds.Dataset:
+        dset = super().dataset(table, dictionary)
+        if not self.excluded or not isinstance(dset, ds.FileSystemDataset):
+            return dset
+        # Listing fragments opens no file; each keeps its partition expression (panel, dt).
+        frags = [f for f in dset.get_fragments() if f.path not in self.excluded]
+        return ds.FileSystemDataset(frags, dset.schema, dset.format, dset.filesystem)
+
+
+def without(lake: Lake, bad: Iterable[BadFile | str]) -> Lake:
+    """The lake, reading its tables without these files (bad files, or keys relative to the
+    root): how a stage told to skip bad files reads around them."""
+    keys = [b.key if isinstance(b, BadFile) else b for b in bad]
+    if isinstance(lake, LakeWithout):
+        n = len(lake.root) + 1
+        keys += [p[n:] for p in lake.excluded]
+    return LakeWithout(lake, keys) if keys else lake
 
 
 def _location(lake: Lake, key: str) -> str:
