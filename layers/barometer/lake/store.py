@@ -24,6 +24,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from barometer.errors import ConfigError
+from barometer.lake.contract import LakeContractError
 from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS
 
 _DICT_STR = pa.dictionary(pa.int32(), pa.string())
@@ -164,8 +165,6 @@ class Lake:
         try:
             return json.loads(gzip.decompress(body))
         except (OSError, EOFError, ValueError, zlib.error) as e:  # BadGzipFile, truncated, not JSON
-            from barometer.lake.validate import LakeContractError
-
             raise LakeContractError(f"{self.uri.rstrip('/')}/{key}: not gzipped JSON ({type(e).__name__}: {e})") from e
 
     def put_bytes(self, key: str, body: bytes) -> str:

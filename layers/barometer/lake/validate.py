@@ -33,17 +33,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 import pyarrow.dataset as ds
 
-from barometer.errors import BarometerError
+from barometer.lake.contract import DEFAULT_HINT, BadFile, LakeContractError, contract_message
 from barometer.lake.store import Lake
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+__all__ = ["REQUIRED", "BadFile", "LakeContractError", "LakeWithout", "check_table", "check_tables", "compatible",
+           "contract_message", "parquet_problem", "require_valid", "schema_problems", "without"]
 
 # Columns a file of the table must have: they identify its rows. Other schema columns may be
 # missing from files written before the column existed.
@@ -57,40 +59,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "topics": ("brand_id", "source", "topic", "items"),
     "runs": ("run_id", "stage", "status"),
 }
-
-DEFAULT_HINT = ("move them out of the lake (or repair them), or score with skip_bad_files "
-                "(`--skip-bad-files`) to leave them out: their rows then count as missing data")
-
-
-@dataclass(frozen=True)
-class BadFile:
-    """A file of a table folder that breaks the lake contract."""
-
-    table: str
-    key: str  # relative to the lake's root, e.g. mentions/panel=p/dt=2018-04-20/data.parquet
-    location: str  # where it is: the lake URI joined with the key
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.reason}"
-
-
-class LakeContractError(BarometerError):
-    """A lake file that does not match the contract (corrupt, wrong schema, not Parquet); the
-    message names it (them), `bad_files` lists them."""
-
-    def __init__(self, message: str, bad_files: Iterable[BadFile] = ()) -> None:
-        super().__init__(message)
-        self.bad_files = tuple(bad_files)
-
-
-def contract_message(bad: list[BadFile], hint: str = DEFAULT_HINT, shown: int = 5) -> str:
-    """One line naming the bad files (the first `shown` of them) and what to do."""
-    n = len(bad)
-    files = "; ".join(str(b) for b in bad[:shown])
-    more = f"; and {n - shown} more" if n > shown else ""
-    noun = "file does" if n == 1 else "files do"
-    return f"{n} lake {noun} not match the lake contract: {files}{more} — {hint}"
 
 
 def check_tables(lake: Lake, tables: Iterable[str], panel: str, start: date | None = None,
