@@ -19,7 +19,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from barometer.aws.runtime import X_TOKEN_PLACEHOLDER
+from barometer.aws.runtime import METRICS_NAMESPACE, X_TOKEN_PLACEHOLDER
 from barometer.lake.schemas import SCHEMAS
 from infra.config import StageConfig
 from infra.constructs.common import log_group
@@ -95,16 +95,18 @@ class Pipeline(Construct):
             removal_policy=RemovalPolicy.RETAIN,  # old versions stay for rollbacks
         )
 
-        # -- the three stage functions
-        env = {
+        # -- the three stage functions, each with only the variables its settings read
+        common = {
             "LAKE_URI": lake.uri,
-            "SITE_BUCKET": site.bucket.bucket_name,
-            "SITE_URL": site.url,
-            "DISTRIBUTION_ID": site.distribution.distribution_id,
-            "X_TOKEN_SECRET_ARN": self.token_secret.secret_arn,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-            "POWERTOOLS_METRICS_NAMESPACE": "OpinionBarometer",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "LOG_LEVEL": "INFO",
+        }
+        own = {
+            "collect": {"X_TOKEN_SECRET_ARN": self.token_secret.secret_arn},
+            "score": {},
+            "publish": {"SITE_BUCKET": site.bucket.bucket_name, "SITE_URL": site.url,
+                        "DISTRIBUTION_ID": site.distribution.distribution_id},
         }
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: list[logs.ILogGroup] = []
@@ -123,7 +125,7 @@ class Pipeline(Construct):
                 layers=[self.layer],
                 memory_size=spec.memory_mb,
                 timeout=spec.timeout,
-                environment=env,
+                environment={**common, **own[stage]},
                 tracing=lambda_.Tracing.ACTIVE,
                 log_group=self._log_group(log_group(self, f"{stage.capitalize()}Logs", config,
                                                     name=f"/aws/lambda/{config.name_prefix}-{stage}")),

@@ -30,10 +30,24 @@ def test_three_functions_sized_arm64_traced(synth) -> None:  # type: ignore[no-u
         assert p["Handler"] == "handler.handler"
         assert p["TracingConfig"] == {"Mode": "Active"}
         assert len(p["Layers"]) == 1
-        assert set(p["Environment"]["Variables"]) >= {
-            "LAKE_URI", "SITE_BUCKET", "SITE_URL", "DISTRIBUTION_ID", "X_TOKEN_SECRET_ARN",
-            "POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"}
         assert "LoggingConfig" in p  # its own log group, with retention
+
+
+def test_each_function_gets_only_its_own_variables(synth) -> None:  # type: ignore[no-untyped-def]
+    from barometer.aws.settings import CollectSettings, PublishSettings, ScoreSettings
+
+    powertools = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+    expected = {
+        "collect": (CollectSettings, {"LAKE_URI", "X_TOKEN_SECRET_ARN"}),
+        "score": (ScoreSettings, {"LAKE_URI"}),
+        "publish": (PublishSettings, {"LAKE_URI", "SITE_BUCKET", "SITE_URL", "DISTRIBUTION_ID"}),
+    }
+    fns = _functions(synth)
+    for stage, (settings, given) in expected.items():
+        variables = set(fns[stage]["Environment"]["Variables"])
+        assert variables == given | powertools, stage
+        assert variables - powertools <= set(settings.env_vars()), stage  # each one is read
+        assert fns[stage]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "OpinionBarometer"
 
 
 def test_layer_is_arm64_python312(synth) -> None:  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ import pytest
 
 from barometer.aws import runtime
 from barometer.aws.events import RunRequest, yesterday
-from barometer.aws.settings import Settings
+from barometer.aws.settings import CollectSettings, PublishSettings, ScoreSettings, Settings
 from barometer.errors import ConfigError
 from barometer.runs import StageSummary
 
@@ -102,11 +102,29 @@ def test_default_date_is_yesterday_in_paris() -> None:
 
 # -- settings ------------------------------------------------------------------------------------
 def test_settings_from_environment() -> None:
-    s = Settings.from_env({"LAKE_URI": "my-data-bucket", "SITE_BUCKET": "site", "SITE_PREFIX": "/b/",
-                           "DISTRIBUTION_ID": "", "AWS_REGION": "eu-west-1", "SIMULATED": "true",
-                           "UNRELATED": "x"})
+    environ = {"LAKE_URI": "my-data-bucket", "SITE_BUCKET": "site", "SITE_PREFIX": "/b/",
+               "DISTRIBUTION_ID": "", "AWS_REGION": "eu-west-1", "SIMULATED": "true", "UNRELATED": "x"}
+    s = PublishSettings.from_env(environ)
     assert s.lake_uri == "s3://my-data-bucket" and s.site_prefix == "b" and s.distribution_id is None
-    assert s.region == "eu-west-1" and s.simulated is True and s.x_api_base_url is None
+    assert s.region == "eu-west-1" and s.simulated is True
+    c = CollectSettings.from_env(environ)  # reads only its own variables
+    assert c.x_api_base_url is None and not hasattr(c, "site_bucket")
+
+
+def test_settings_per_stage_require_their_own() -> None:
+    with pytest.raises(ConfigError) as e:
+        CollectSettings.from_env({"LAKE_URI": "b"})
+    assert str(e.value) == "environment: X_TOKEN_SECRET_ARN: Field required"
+    assert CollectSettings.from_env({"LAKE_URI": "b", "SIMULATED": "true"}).x_token_secret_arn is None
+    with pytest.raises(ConfigError) as e:
+        PublishSettings.from_env({"LAKE_URI": "b", "SITE_URL": "https://x/"})
+    assert str(e.value) == "environment: SITE_BUCKET: Field required"
+    assert ScoreSettings.env_vars() == ["LAKE_URI", "AWS_ENDPOINT_URL", "AWS_REGION", "SIMULATED",
+                                        "SAFETY_MARGIN_SECONDS"]
+    assert set(CollectSettings.env_vars()) - set(ScoreSettings.env_vars()) == {
+        "X_TOKEN_SECRET_ARN", "X_API_BASE_URL", "SECRET_MAX_AGE_SECONDS"}
+    assert set(PublishSettings.env_vars()) - set(ScoreSettings.env_vars()) == {
+        "SITE_BUCKET", "SITE_PREFIX", "SITE_URL", "DISTRIBUTION_ID"}
 
 
 def test_settings_error_names_the_variable() -> None:
@@ -131,19 +149,24 @@ def test_settings_error_names_the_variable() -> None:
 def test_settings_messages(environ: dict[str, str], message: str) -> None:
     """One line naming the variable, in pydantic's wording (Settings is a dataclass, for the cold start)."""
     with pytest.raises(ConfigError) as e:
-        Settings.from_env(environ)
+        CollectSettings.from_env(environ)
     assert str(e.value) == message
 
 
 def test_settings_coercions() -> None:
-    s = Settings.from_env({"DATA_BUCKET": "data", "AWS_DEFAULT_REGION": "us-east-1", "SIMULATED": "Off",
-                           "SAFETY_MARGIN_SECONDS": " 5.5 ", "SECRET_MAX_AGE_SECONDS": "1000", "SITE_URL": " "})
-    assert s.lake_uri == "s3://data" and s.region == "us-east-1" and s.simulated is False and s.site_url is None
+    environ = {"DATA_BUCKET": "data", "AWS_DEFAULT_REGION": "us-east-1", "SIMULATED": "Off",
+               "SAFETY_MARGIN_SECONDS": " 5.5 ", "SECRET_MAX_AGE_SECONDS": "1000", "SITE_URL": " ",
+               "SITE_BUCKET": "site", "X_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:x"}
+    s = CollectSettings.from_env(environ)
+    assert s.lake_uri == "s3://data" and s.region == "us-east-1" and s.simulated is False
     assert s.safety_margin_seconds == 5.5 and s.secret_max_age_seconds == 1000
-    assert Settings.from_env({"LAKE_URI": "file:///tmp/lake/", "SECRET_MAX_AGE_SECONDS": "10"}) == Settings(
-        lake_uri="file:///tmp/lake", secret_max_age_seconds=10)
-    assert hash(s) == hash(Settings.from_env({"DATA_BUCKET": "data", "AWS_REGION": "us-east-1",
-                                              "SAFETY_MARGIN_SECONDS": "5.5", "SECRET_MAX_AGE_SECONDS": "1000"}))
+    assert PublishSettings.from_env(environ).site_url is None
+    assert CollectSettings.from_env({"LAKE_URI": "file:///tmp/lake/", "SECRET_MAX_AGE_SECONDS": "10",
+                                     "SIMULATED": "1"}) == CollectSettings(
+        lake_uri="file:///tmp/lake", secret_max_age_seconds=10, simulated=True)
+    assert hash(s) == hash(CollectSettings.from_env({
+        "DATA_BUCKET": "data", "AWS_REGION": "us-east-1", "SAFETY_MARGIN_SECONDS": "5.5",
+        "SECRET_MAX_AGE_SECONDS": "1000", "X_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:x"}))
 
 
 # -- runtime helpers ----------------------------------------------------------------------------
@@ -223,7 +246,8 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                  "AWS_DEFAULT_REGION": "eu-west-3", "AWS_REGION": "eu-west-3",
                  "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "OpinionBarometer",
-                 "LAKE_URI": f"file://{tmp_path}", "SITE_BUCKET": "site"}.items():
+                 "LAKE_URI": f"file://{tmp_path}", "SITE_BUCKET": "site",
+                 "X_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:eu-west-3:000000000000:secret:x"}.items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     yield tmp_path
@@ -242,7 +266,7 @@ def test_handler_skips_a_stage_not_requested(env: Path, capsys: pytest.CaptureFi
     out = h.handler({"panel": "pharma-fr", "date": "2018-04-30", "stages": ["score"]}, _Context(60_000))
     assert out["status"] == "skipped" and out["stage"] == "collect" and out["dt"] == "2018-04-30"
     assert not any(env.iterdir())
-    assert h._loaded is None  # a skipped stage never loads its library
+    assert not h.edge.is_loaded  # a skipped stage never loads its library
     # The skip is counted (Powertools' EMF line on stdout), with no panel dimension.
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert [m["Name"] for e in emf for d in e["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]] == ["StagesSkipped"]
@@ -265,8 +289,8 @@ def test_handlers_import_light_and_load_their_stage_once(env: Path) -> None:
         "    loaded = [m for m in heavy if m in sys.modules]\n"
         "    assert not loaded, (stage, loaded)\n"
         "    assert not h.tracer.disabled\n"
-        "h._stage()\n"
-        "assert 'pyarrow' in sys.modules and h._stage() is h._stage()\n"
+        "h.edge.loaded()\n"
+        "assert 'pyarrow' in sys.modules and h.edge.loaded() is h.edge.loaded()\n"
         "from aws_xray_sdk.core.patcher import _PATCHED_MODULES\n"
         "assert 'botocore' in _PATCHED_MODULES, _PATCHED_MODULES\n"
     )
@@ -310,7 +334,7 @@ def test_collect_handler_token_is_cached_and_never_logged(
             return s.finish("ok")
 
         # The stage's library is loaded lazily (on first use) and cached: replace it there.
-        stage = h._stage()
+        stage = h.edge.loaded()
         monkeypatch.setattr(stage, "make_client", fake_client)
         monkeypatch.setattr(stage, "run_collect", fake_collect)
         event = {"panel": "pharma-fr", "date": "2018-04-30", "stages": ["collect"], "brands": ["sanofi"]}

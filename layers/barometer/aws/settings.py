@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from barometer.aws._coerce import (
     EXTRA,
@@ -26,7 +26,8 @@ from barometer.errors import ConfigError
 if TYPE_CHECKING:
     from barometer.lake.store import Lake, S3Options
 
-# Environment variable → Settings field. The CDK stack sets these on the three functions.
+# Environment variable → settings field. The CDK stack gives each function only the variables
+# of its own settings class (tests/infra checks it).
 ENV_VARS: dict[str, str] = {
     "LAKE_URI": "lake_uri",
     "SITE_BUCKET": "site_bucket",
@@ -50,7 +51,8 @@ ENV_ALIASES: dict[str, str] = {
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    """What a handler needs to know about where it runs. Immutable; built once per cold start.
+    """What every function needs to know about where it runs. Immutable; built once per cold
+    start. The stage classes below add their own fields.
 
     Validated on construction, environment strings coerced (`SIMULATED=true`,
     `SAFETY_MARGIN_SECONDS=20`); a bad value raises `ValueError` naming the field, which
@@ -58,32 +60,37 @@ class Settings:
     """
 
     lake_uri: str  # s3://<data bucket>[/prefix] (or file:// in tests)
-    site_bucket: str | None = None
-    site_prefix: str = ""
-    site_url: str | None = None  # public URL of the site (CloudFront), for summaries
-    distribution_id: str | None = None  # CloudFront distribution to invalidate after publishing
-    x_token_secret_arn: str | None = None
-    x_api_base_url: str | None = None  # the X API simulator, instead of https://api.twitter.com
     aws_endpoint_url: str | None = None  # a moto server in tests
     region: str = "eu-west-3"
     simulated: bool = False
     safety_margin_seconds: float = 20.0  # >= 0
-    secret_max_age_seconds: int = 300  # >= 0
 
     def __post_init__(self) -> None:
         for f in fields(self):  # in field order: the first error reported is the first field's
             # frozen: the normalised values are set once, here
             object.__setattr__(self, f.name, _COERCE[f.name](getattr(self, f.name), f.name))
+        self._check()
+
+    def _check(self) -> None:
+        """Checks across fields (a stage's required settings)."""
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Settings from an environment mapping (the handler passes `os.environ`)."""
+    def env_vars(cls) -> list[str]:
+        """The environment variables this class reads (the stack sets only these)."""
+        names = {f.name for f in fields(cls)}
+        return [env for env, field in ENV_VARS.items() if field in names]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Self:
+        """Settings from an environment mapping (the handler passes `os.environ`); variables of
+        other stages are not read."""
+        names = {f.name for f in fields(cls)}
         values: dict[str, str] = {}
         for name, field in ENV_ALIASES.items():
-            if environ.get(name):
+            if environ.get(name) and field in names:
                 values[field] = environ[name]
         for name, field in ENV_VARS.items():
-            if name in environ:
+            if name in environ and field in names:
                 values[field] = environ[name]
         try:
             return cls.parse(values)
@@ -92,7 +99,7 @@ class Settings:
             raise ConfigError(f"environment: {env}: {e.msg}") from None
 
     @classmethod
-    def parse(cls, values: Mapping[str, Any]) -> Settings:
+    def parse(cls, values: Mapping[str, Any]) -> Self:
         """From field values, as `from_env` gathers them; raises `Invalid` (a ValueError)."""
         if "lake_uri" not in values:
             raise Invalid("lake_uri", REQUIRED)
@@ -120,6 +127,38 @@ class Settings:
 
         factory = session or boto3
         return factory.client(service, region_name=self.region, endpoint_url=self.aws_endpoint_url)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CollectSettings(Settings):
+    """The collect function: the X token's secret (or the simulator)."""
+
+    x_token_secret_arn: str | None = None
+    x_api_base_url: str | None = None  # the X API simulator, instead of https://api.twitter.com
+    secret_max_age_seconds: int = 300  # >= 0
+
+    def _check(self) -> None:
+        if not self.x_token_secret_arn and not self.simulated:
+            raise Invalid("x_token_secret_arn", REQUIRED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScoreSettings(Settings):
+    """The score function reads and writes the lake only."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishSettings(Settings):
+    """The publish function: the site bucket, its public URL, the distribution to invalidate."""
+
+    site_bucket: str | None = None
+    site_prefix: str = ""
+    site_url: str | None = None  # public URL of the site (CloudFront), for summaries
+    distribution_id: str | None = None  # CloudFront distribution to invalidate after publishing
+
+    def _check(self) -> None:
+        if not self.site_bucket:
+            raise Invalid("site_bucket", REQUIRED)
 
 
 # -- field by field, what pydantic's validators did --------------------------------------------
