@@ -95,12 +95,17 @@ def ids(rows: list[dict[str, Any]], **where: Any) -> list[str]:
     return sorted(r["post_id"] for r in rows if all(r[k] == v for k, v in where.items()))
 
 
-def run_row(lake: Lake, dt: date) -> dict[str, Any]:
-    """The collect row of the `runs` table for a date (its part file, read directly)."""
+def run_rows(lake: Lake, dt: date) -> list[dict[str, Any]]:
+    """The collect rows of the `runs` table for a date, one per run, oldest first."""
     path = f"{lake.partition_path('runs', PANEL.id, dt)}/collect.parquet"
     rows = pq.read_table(path, filesystem=lake.fs).to_pylist()
-    assert len(rows) == 1
-    return rows[0]
+    assert len({r["run_id"] for r in rows}) == len(rows)
+    return sorted(rows, key=lambda r: r["started_at"])
+
+
+def run_row(lake: Lake, dt: date) -> dict[str, Any]:
+    """The collect row of the date's latest run."""
+    return run_rows(lake, dt)[-1]
 
 
 def truth_posts(world: Any, brand: str, day: date, now: datetime) -> list[str]:

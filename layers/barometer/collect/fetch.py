@@ -11,16 +11,18 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 import tweepy
 
+from barometer.collect.options import RECENT_DAYS
 from barometer.collect.parse import SEARCH_ENDPOINTS, USER_ENDPOINTS, billed_ids
 from barometer.lake.store import Lake
 
@@ -31,6 +33,9 @@ CAP_RESET_SECONDS = 3600
 # Transient failures worth another try: 5xx, connection resets, timeouts, truncated bodies.
 TRANSIENT = (tweepy.TwitterServerError, requests.ConnectionError, requests.Timeout,
              requests.exceptions.ChunkedEncodingError)
+# X's 400 for a recent search or count reaching too far back names its own 7-day floor: the
+# one place its clock shows (its Date header is the wall clock, which a simulator need not be).
+_FLOOR = re.compile(r"'start_time' must be on or after (\d{4}-\d{2}-\d{2}T\d{2}:\d{2})")
 
 
 class Stop(Exception):
@@ -98,6 +103,8 @@ class Fetcher:
         self.seq = 0
         self.pages: list[dict[str, Any]] = []
         self._last_search_all = float("-inf")
+        # The API's clock when a 400 revealed it later than ours (see _FLOOR), else None.
+        self.server_now: datetime | None = None
 
     # -- public ------------------------------------------------------------------------
     def archive(self, name: str, record: dict[str, Any]) -> None:
@@ -206,7 +213,16 @@ class Fetcher:
                     raise Stop(f"{endpoint}: {what}; no time left to retry before the deadline") from None
                 self.sleep(pause)
             except tweepy.HTTPException as e:
+                self._learn_clock(e)
                 raise StreamFailed(f"{endpoint}: {_describe(e)}") from None
+
+    def _learn_clock(self, e: tweepy.HTTPException) -> None:
+        for msg in getattr(e, "api_messages", None) or ():
+            m = _FLOOR.search(str(msg))
+            if m:
+                now = datetime.fromisoformat(m.group(1)) + timedelta(days=RECENT_DAYS)
+                if self.server_now is None or now > self.server_now:
+                    self.server_now = now
 
     def _on_rate_limit(self, endpoint: str, resp: requests.Response, waits: int) -> None:
         """Sleep until the window resets if that fits before the deadline; else raise Stop."""
@@ -246,7 +262,11 @@ def _server_now(resp: requests.Response) -> float:
 def _describe(e: BaseException) -> str:
     if isinstance(e, tweepy.HTTPException):
         r = e.response
-        return f"{r.status_code} {r.reason}".strip()
+        out = f"{r.status_code} {r.reason}".strip()
+        msgs = getattr(e, "api_messages", None) or ()
+        if 400 <= r.status_code < 500 and msgs:  # X says why (a parameter, a query): keep it
+            out += f": {str(msgs[0])[:200]}"
+        return out
     if isinstance(e, requests.Timeout):
         return "timeout"
     if isinstance(e, requests.ConnectionError):

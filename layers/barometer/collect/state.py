@@ -60,3 +60,22 @@ def save(lake: Lake, panel: str, dt: date, state: dict[str, Any]) -> None:
     out = copy.deepcopy(state)
     out["dt"] = dt.isoformat()
     lake.put_json_gz(_key(panel, dt), out)
+
+
+def merge_rerun(at: dict[str, Any], state: dict[str, Any], done: set[tuple[str, str]],
+                mine: set[str] | None = None) -> dict[str, Any]:
+    """The state to save for a date that already has one (`at`): a rerun's cursors replace the
+    stored ones only for the streams it read to the end (`done`: (table, id) pairs) and, for a
+    brand-subset run, only for its own ids (`mine`); every other stream keeps the stored entry, so
+    a failed, stopped or late rerun never moves a cursor back (next run would read twice)."""
+    out = copy.deepcopy(at)
+    for k in ("timelines", "mentions", "counted"):
+        merged = dict(out.get(k, {}))
+        for ident, v in state.get(k, {}).items():
+            if mine is not None and ident not in mine:
+                continue
+            if (k, ident) in done or ident not in merged:
+                merged[ident] = v
+        out[k] = merged
+    out["accounts"] = {**out.get("accounts", {}), **state.get("accounts", {})}
+    return out

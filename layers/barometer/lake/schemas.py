@@ -114,6 +114,9 @@ SCORES = _s(
     ("window_start", pa.date32(), "first day of the window"),
     ("window_end", pa.date32(), "last day of the window"),
     ("computed_at", TS, "UTC time of scoring"),
+    ("days_incomplete", I64, "days of the window whose brand posts or mentions were not read completely"),
+    ("incomplete", pa.bool_(), "true when a source (profiles, posts, mentions) misses more of the window "
+                               "than the tolerance: the indicators made from it are missing"),
 )
 
 TOPICS = _s(
@@ -142,6 +145,20 @@ RUNS = _s(
     ("errors", LIST_STR, "one line per error or fault met"),
 )
 
+# One row per brand × network × source × day a collect run was responsible for: how completely
+# the lake holds that day's data (the best of the runs of that partition; see
+# barometer.collect.tables). `profiles` rows are the run date's followers snapshot.
+COMPLETENESS = _s(
+    ("brand_id", STR, "brand"),
+    ("network", STR, "social network (x)"),
+    ("source", STR, "profiles, posts, mentions or counts"),
+    ("day", pa.date32(), "UTC day the read covers (profiles: the run date's snapshot)"),
+    ("status", STR, "complete, partial or none: how completely that day was read"),
+    ("run_id", STR, "the collect run whose read gave the status"),
+    ("reason", STR, "why it is not complete (the fault, the budget, the API's reach); null when complete"),
+    ("recorded_at", TS, "UTC time the run recorded it"),
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "accounts": ACCOUNTS,
     "posts": POSTS,
@@ -151,6 +168,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "scores": SCORES,
     "topics": TOPICS,
     "runs": RUNS,
+    "completeness": COMPLETENESS,
 }
 TABLES = tuple(SCHEMAS)
 

@@ -25,6 +25,7 @@ from barometer.lake.schemas import INDICATORS as INDICATORS_SCHEMA
 from barometer.lake.schemas import SCORES as SCORES_SCHEMA
 from barometer.lake.store import Lake
 from barometer.runs import StageSummary, recorded
+from barometer.score.completeness import Gaps, assess
 from barometer.score.definitions import ATTRIBUTE_IDS, INDICATOR_IDS, INDICATORS
 from barometer.score.indicators import Values, Window, WindowData, compute_values, load_window
 from barometer.score.scoring import ScoreResult, score_matrix, score_values, value_matrix
@@ -61,6 +62,7 @@ class ScoreRun:
     result: ScoreResult
     bands: Sensitivity
     topics: pa.Table
+    gaps: Gaps
     details: dict[str, object] = field(default_factory=dict)
 
 
@@ -74,11 +76,14 @@ def compute(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) 
             f"score: no data for panel {panel.id} between {w.start} and {w.end} in the lake "
             f"{lake.uri} (run collect for {dt} first)")
     values, details = compute_values(data)
+    # What the collector could not read completely is missing data, never zero.
+    gaps = assess(panel, lake, w.start, w.end, data.brand_ids)
+    values = gaps.apply(values)
     brand_ids, mat = value_matrix(values)
     result = score_matrix(brand_ids, mat, scoring)
     bands = rank_bands(result, scoring)
     topics = topic_rows(data, lake)
-    return ScoreRun(panel, dt, w, values, result, bands, topics, details)
+    return ScoreRun(panel, dt, w, values, result, bands, topics, gaps, details)
 
 
 def indicators_table(run: ScoreRun) -> pa.Table:
@@ -119,6 +124,9 @@ def scores_table(run: ScoreRun, rank_prev: dict[str, int] | None = None,
 
     names = {b.id: b.name for b in run.panel.brands}
     ids = [r.brand_ids[i] for i in order]
+    g = run.gaps
+    at_gap = {b: i for i, b in enumerate(g.brand_ids)}
+    flagged = g.incomplete
     return pa.table({
         "brand_id": pa.array(ids, pa.string()),
         "brand_name": pa.array([names.get(b, b) for b in ids], pa.string()),
@@ -132,6 +140,8 @@ def scores_table(run: ScoreRun, rank_prev: dict[str, int] | None = None,
         "window_start": pa.array([w.start] * len(ids), pa.date32()),
         "window_end": pa.array([w.end] * len(ids), pa.date32()),
         "computed_at": pa.array([at] * len(ids), pa.timestamp("ms")),
+        "days_incomplete": pa.array([int(g.days_incomplete[at_gap[b]]) for b in ids], pa.int64()),
+        "incomplete": pa.array([bool(flagged[at_gap[b]]) for b in ids], pa.bool_()),
     }, schema=SCORES_SCHEMA)
 
 
@@ -162,10 +172,13 @@ def run_score(panel: Panel, dt: date, lake: Lake, computed_at: datetime | None =
         summary.errors.extend(
             f"{b}: coverage {r.coverage[r.index(b)]:.2f} below {panel.scoring.min_coverage:.2f} "
             f"(missing: {', '.join(i for i, v in run.values[b].items() if v is None)})" for b in low)
+        gap_lines = run.gaps.warnings()
+        summary.errors.extend(gap_lines)
         leader = r.brand_ids[int(r.order()[0])] if r.brand_ids else None
         summary.details.update({
             "window_start": run.window.start.isoformat(), "window_end": run.window.end.isoformat(),
             "leader": leader, "topics_rows": run.topics.num_rows, **run.details,
+            "incomplete_brands": int(run.gaps.incomplete.sum()),
         })
-        summary.finish("partial" if low else "ok")
+        summary.finish("partial" if low or gap_lines else "ok")
     return summary

@@ -138,7 +138,7 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
     rows_read: dict[str, int] = {}
 
     # -- accounts ------------------------------------------------------------------------
-    acc_cols = ["brand_id", "account_id", "handle", "followers", "collected_at", "dt"]
+    acc_cols = ["brand_id", "account_id", "handle", "status", "followers", "collected_at", "dt"]
     accounts = _latest_accounts(lake.read("accounts", panel.id, w.start, w.end, columns=acc_cols), brand_ids)
     ref_start = w.reference_end - timedelta(days=REFERENCE_TOLERANCE_DAYS)
     reference = _latest_accounts(
@@ -311,8 +311,24 @@ def _own_mask(panel: Panel, mb: np.ndarray, acode: np.ndarray, ids_by_code: pa.A
 
 # -- indicators ---------------------------------------------------------------------------
 
-def _followers_end(acc: pa.Table, n: int) -> np.ndarray:
-    """Followers per brand: each account's latest snapshot in the table, summed (NaN: none)."""
+def _current(latest: pa.Table, panel: Panel, brand_ids: list[str]) -> np.ndarray:
+    """Per account (its latest row): still one of the panel's accounts of its brand, i.e. its
+    handle is one of the brand's panel handles, or the collector found the panel handle renamed
+    to it. An account the panel replaced (another handle) no longer counts."""
+    pairs = pa.array(sorted({f"{i}\x1f{a.handle.lower()}" for i, b in enumerate(brand_ids)
+                             for a in panel.brand(b).accounts}), pa.string())
+    key = pc.binary_join_element_wise(pc.cast(latest["brand_idx"], pa.string()),
+                                      pc.utf8_lower(pc.fill_null(latest["handle"], "")), "\x1f")
+    ok = pc.is_in(key, value_set=pairs)
+    if "status" in latest.column_names:
+        ok = pc.or_(ok, pc.fill_null(pc.equal(latest["status"], "renamed"), False))
+    return np.asarray(ok.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _followers_end(acc: pa.Table, n: int, panel: Panel | None = None,
+                   brand_ids: list[str] | None = None) -> np.ndarray:
+    """Followers per brand: each account's latest snapshot in the table, summed (NaN: none);
+    with `panel`, only the panel's current accounts (see `_current`)."""
     out = np.full(n, np.nan)
     if acc.num_rows == 0:
         return out
@@ -322,6 +338,8 @@ def _followers_end(acc: pa.Table, n: int) -> np.ndarray:
     bidx = np.asarray(f["brand_idx"].to_numpy(), dtype=np.int64)
     key = bidx * (1 << 32) + ar.codes(f["account_id"])
     idx = ar.last_per_key(key, ar.ts_int(f["dt"]), ar.ts_int(f["collected_at"]))
+    if panel is not None and brand_ids is not None and len(idx):
+        idx = idx[_current(f.take(pa.array(idx, pa.int64())), panel, brand_ids)]
     fol = np.asarray(f["followers"].to_numpy(zero_copy_only=False), dtype=np.float64)[idx]
     sums = np.bincount(bidx[idx], weights=fol, minlength=n)
     seen = np.bincount(bidx[idx], minlength=n) > 0
@@ -476,7 +494,7 @@ def compute_values(data: WindowData) -> tuple[Values, dict[str, object]]:
         ak = mb * (1 << 40) + acode
         reach = np.bincount(ar.unique_sorted(ak) >> 40, minlength=n).astype(np.float64)
 
-    end = _followers_end(data.accounts, n)
+    end = _followers_end(data.accounts, n, data.panel, data.brand_ids)
     ref = _followers_end(data.reference_accounts, n)
     mean_f = _followers_mean(data.accounts, n)
     central, edges = _centrality(data)
