@@ -20,6 +20,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from barometer.aws.runtime import METRICS_NAMESPACE, X_TOKEN_PLACEHOLDER
+from barometer.lake.lease import PREFIX as LEASE_PREFIX
 from barometer.lake.schemas import SCHEMAS
 from infra.config import StageConfig
 from infra.constructs.common import log_group
@@ -47,18 +48,24 @@ class StageSpec:
     writes: tuple[str, ...]
 
 
+# The panel's lease (one run per panel at a time), which every stage takes.
+LEASES_PREFIX = f"{LEASE_PREFIX}/"
 SPECS: dict[str, StageSpec] = {
-    # collect: API pages to raw/, the collector's cursors, the collected tables
+    # collect: API pages to raw/, the collector's cursors (and the lease), the collected tables
     "collect": StageSpec(512, Duration.minutes(15), (
-        RAW_PREFIX, "state/", "accounts/", "posts/", "mentions/", "mention_counts/", "runs/")),
+        RAW_PREFIX, "state/", "accounts/", "posts/", "mentions/", "mention_counts/", "completeness/",
+        "runs/")),
     # score: indicators, scores and topics (pyarrow + the Monte Carlo sensitivity draws)
-    "score": StageSpec(3008, Duration.minutes(10), ("indicators/", "scores/", "topics/", "runs/")),
+    "score": StageSpec(3008, Duration.minutes(10), (
+        "indicators/", "scores/", "topics/", "runs/", LEASES_PREFIX)),
     # publish: only its runs row in the lake; the site goes to the site bucket
-    "publish": StageSpec(1024, Duration.minutes(5), ("runs/",)),
+    "publish": StageSpec(1024, Duration.minutes(5), ("runs/", LEASES_PREFIX)),
 }
-assert all(p.rstrip("/") in SCHEMAS or p in (RAW_PREFIX, "state/") for s in SPECS.values() for p in s.writes)
+assert all(p.rstrip("/") in SCHEMAS or p in (RAW_PREFIX, "state/", LEASES_PREFIX)
+           for s in SPECS.values() for p in s.writes)
 
-STATE_MACHINE_TIMEOUT = Duration.minutes(45)
+# Three stages of up to 15 min each, plus waiting for another run's lease (~41 min at most).
+STATE_MACHINE_TIMEOUT = Duration.hours(2)
 # Defaults of a run request. `brands` is always present after the merge, so the shape checks
 # read an existing path ([] means every brand, as an absent `brands` does).
 DEFAULT_INPUT = {"stages": list(STAGES), "brands": [], "results": {}}
@@ -285,6 +292,10 @@ class Pipeline(Construct):
             )
             run.add_retry(errors=RETRYABLE, interval=Duration.seconds(5), max_attempts=5, backoff_rate=2.0,
                           jitter_strategy=sfn.JitterType.FULL, max_delay=Duration.minutes(2))
+            # Another execution holds the panel's lease (one run per panel at a time): wait for
+            # it (60 s, then x1.5 each time: ~41 min in all) before giving up with a notification.
+            run.add_retry(errors=["LeaseBusy"], interval=Duration.seconds(60), max_attempts=8,
+                          backoff_rate=1.5, max_delay=Duration.minutes(10))
             run.add_catch(failure, errors=["States.ALL"], result_path="$.error")
             pin = sfn.Pass(self, f"{title} date", input_path=f"$.results.{stage}.dt", result_path="$.date")
             check = sfn.Choice(self, f"{title} ok?")

@@ -83,6 +83,10 @@ def test_stages_write_only_their_prefixes(synth) -> None:  # type: ignore[no-unt
     assert "/raw/*" in policies["collect"] and "/raw/*" not in policies["score"]
     assert "/scores/*" in policies["score"] and "/scores/*" not in policies["collect"]
     assert "/runs/*" in policies["publish"] and "/posts/*" not in policies["publish"]
+    assert "/completeness/*" in policies["collect"] and "/completeness/*" not in policies["score"]
+    for stage in SIZES:  # every stage takes the panel's lease
+        assert "/state/leases/*" in policies[stage] or "/state/*" in policies[stage], stage
+    assert "/state/*" not in policies["score"] and "/state/*" not in policies["publish"]
 
 
 def test_state_machine_traced_and_logged(synth) -> None:  # type: ignore[no-untyped-def]

@@ -62,10 +62,19 @@ class Bridge:
         self.handlers: dict[str, Any] = {}
         self.contexts: dict[str, Callable[[], FakeContext]] = {}
         self.faults: dict[str, list[str]] = {}
+        self.after: dict[str, Callable[[dict[str, Any]], None]] = {}  # state → hook on its answer
         self.calls: list[dict[str, Any]] = []
+        self.answers: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
     def answer(self, body: dict[str, Any]) -> dict[str, Any]:
+        out = self._answer(body)
+        self.answers.append({"state": body["state"], **out})
+        if body["state"] in self.after:
+            self.after[body["state"]](out)
+        return out
+
+    def _answer(self, body: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.calls.append(body)
             fault = self.faults.get(body["state"], [])
@@ -154,6 +163,8 @@ def _handler_class(bridge: Bridge) -> type[BaseHTTPRequestHandler]:
 def bridge(world: dict[str, Any]) -> Iterator[Bridge]:
     b: Bridge = world["bridge"]
     b.calls.clear()
+    b.answers.clear()
+    b.after.clear()
     b.faults.clear()
     b.contexts.clear()
     b.handlers = dict(world["handlers"])
@@ -295,6 +306,26 @@ def test_throttling_past_the_retries_notifies(world: dict[str, Any], collected: 
     assert len([c for c in bridge.calls if c["state"] == "Score"]) == 6  # 1 + MaxAttempts 5
     (note,) = _drain(world)
     assert json.loads(note["Message"])["state"]["error"]["Error"] == "Lambda.TooManyRequestsException"
+
+
+def test_a_run_waits_for_the_panels_lease(world: dict[str, Any], collected: None, bridge: Bridge,
+                                          tmp_path: Path) -> None:
+    """Another execution holds the panel (a trigger during the scheduled run): the stage's
+    function refuses at once (LeaseBusy, naming the holder), the state machine retries it, and it
+    runs once the other run has released the panel."""
+    from barometer.lake.lease import hold
+
+    other = hold(_lake(world), PANEL, owner="pharma-fr-2018-05-01-score-other", ttl=600,
+                 s3_client=client("s3", world["aws"]), heartbeat=False)
+    other.__enter__()
+    bridge.after["Score"] = lambda answer: other.__exit__(None, None, None) if "errorType" in answer else None
+    out = execute(world, {"panel": PANEL, "date": DT.isoformat(), "stages": ["score"]}, tmp_path)
+
+    first, second = [a for a in bridge.answers if a["state"] == "Score"]
+    assert first["errorType"] == "LeaseBusy" and "pharma-fr-2018-05-01-score-other" in first["errorMessage"]
+    assert second["result"]["status"] == "ok"
+    assert out["status"] == "SUCCEEDED", out
+    assert _drain(world) == []
 
 
 @pytest.mark.parametrize("bad", [

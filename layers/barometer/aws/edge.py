@@ -70,6 +70,7 @@ class Edge(Generic[Lib]):
         self.logger, self.tracer, self.metrics = logger, tracer, metrics
         self._load, self._run, self.patch, self.log_keys = load, run, patch, log_keys
         self._lib: Lib | None = None
+        self._s3: object = None
 
     @property
     def is_loaded(self) -> bool:
@@ -83,6 +84,14 @@ class Edge(Generic[Lib]):
             self.tracer.patch(self.patch)
             self._lib = self._load()
         return self._lib
+
+    def _s3_client(self, lake: Lake) -> object:
+        """The boto3 S3 client of the lease on an s3:// lake (built once); none for a local lake."""
+        if lake.local:
+            return None
+        if self._s3 is None:
+            self._s3 = self.settings.boto3_client("s3")
+        return self._s3
 
     def handle(self, event: Mapping[str, Any], context: runtime.LambdaContextLike) -> dict[str, object]:
         request = RunRequest.from_event(event)
@@ -101,7 +110,10 @@ class Edge(Generic[Lib]):
                          deadline=runtime.deadline(context, self.settings.safety_margin_seconds))
         self.logger.info(f"{self.stage} started", extra={"brands": request.brands or len(panel.brands),
                                                          "deadline": str(call.deadline)})
-        summary = self._run(call, lib)
+        # One run per panel at a time: a second execution's stage raises LeaseBusy, which the
+        # state machine retries (and notifies when the retries run out).
+        with runtime.stage_lease(lake, panel.id, run_id, context, self._s3_client(lake)):
+            summary = self._run(call, lib)
         runtime.record_metrics(self.metrics, summary)
         self.logger.info(f"{self.stage} finished", extra={
             **runtime.log_fields(summary), **{k: summary.details.get(k) for k in self.log_keys}})
