@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+import aws_lambda_powertools
+import aws_lambda_powertools.logging.utils
 
 from barometer.aws import runtime
 from barometer.aws.edge import Edge, StageCall
@@ -24,14 +24,7 @@ from barometer.aws.settings import CollectSettings
 if TYPE_CHECKING:
     from barometer.runs import StageSummary
 
-SERVICE = "barometer-collect"
-logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE, auto_patch=False)
-metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=SERVICE)
-copy_config_to_registered_loggers(source_logger=logger, include={"barometer"})
-
 SETTINGS = CollectSettings.from_env(os.environ)  # once per cold start; the library never reads it
-
 
 def _load() -> SimpleNamespace:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider  # imports boto3
@@ -63,6 +56,7 @@ def _run(call: StageCall, lib: SimpleNamespace) -> StageSummary:
 
 
 # X-Ray patches only what this function calls: Secrets Manager and the X API (tweepy → requests).
-edge = Edge("collect", settings=SETTINGS, logger=logger, tracer=tracer, metrics=metrics,
-            load=_load, run=_run, patch=("botocore", "requests"))
+edge = Edge.build("collect", SETTINGS, aws_lambda_powertools, load=_load, run=_run,
+                  patch=("botocore", "requests"))
+logger, tracer, metrics = edge.logger, edge.tracer, edge.metrics
 handler = edge.lambda_handler()

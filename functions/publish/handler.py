@@ -13,24 +13,16 @@ import os
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+import aws_lambda_powertools
+import aws_lambda_powertools.logging.utils
 
-from barometer.aws import runtime
 from barometer.aws.edge import Edge, StageCall
 from barometer.aws.settings import PublishSettings
 
 if TYPE_CHECKING:
     from barometer.runs import StageSummary
 
-SERVICE = "barometer-publish"
-logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE, auto_patch=False)
-metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=SERVICE)
-copy_config_to_registered_loggers(source_logger=logger, include={"barometer"})
-
 SETTINGS = PublishSettings.from_env(os.environ)  # once per cold start; the library never reads it
-
 
 def _load() -> SimpleNamespace:
     from barometer.publish import PublishOptions, SiteTarget, run_publish
@@ -53,7 +45,7 @@ def _run(call: StageCall, lib: SimpleNamespace) -> StageSummary:
 
 
 # X-Ray patches only what this function calls: S3 and CloudFront (boto3).
-edge = Edge("publish", settings=SETTINGS, logger=logger, tracer=tracer, metrics=metrics,
-            load=_load, run=_run, patch=("botocore",),
-            log_keys=("pages", "uploaded", "unchanged", "invalidation_id", "reason"))
+edge = Edge.build("publish", SETTINGS, aws_lambda_powertools, load=_load, run=_run,
+                  patch=("botocore",), log_keys=("pages", "uploaded", "unchanged", "invalidation_id", "reason"))
+logger, tracer, metrics = edge.logger, edge.tracer, edge.metrics
 handler = edge.lambda_handler()

@@ -2,8 +2,9 @@
 
 Event: the state machine input `{panel, date?, stages?, brands?}` (`brands` is ignored: the
 index normalises across the whole panel). Returns the StageSummary. The edge is
-`barometer.aws.edge`; this module holds the score function's own: X-Ray's patch and the call
-to `barometer.score.run_score` (pyarrow, numpy: loaded on the first invocation that scores).
+`barometer.aws.edge`; this module holds the score function's own: its settings, X-Ray's patch
+and the call to `barometer.score.run_score` (pyarrow, numpy: loaded on the first invocation
+that scores).
 """
 
 from __future__ import annotations
@@ -12,21 +13,14 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+import aws_lambda_powertools
+import aws_lambda_powertools.logging.utils
 
-from barometer.aws import runtime
 from barometer.aws.edge import Edge, StageCall
 from barometer.aws.settings import ScoreSettings
 
 if TYPE_CHECKING:
     from barometer.runs import StageSummary
-
-SERVICE = "barometer-score"
-logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE, auto_patch=False)
-metrics = Metrics(namespace=runtime.METRICS_NAMESPACE, service=SERVICE)
-copy_config_to_registered_loggers(source_logger=logger, include={"barometer"})
 
 SETTINGS = ScoreSettings.from_env(os.environ)  # once per cold start; the library never reads it
 
@@ -42,6 +36,7 @@ def _run(call: StageCall, run_score: Callable[..., StageSummary]) -> StageSummar
 
 
 # X-Ray patches only AWS SDK calls (the lake is read by pyarrow's own C++ S3 client).
-edge = Edge("score", settings=SETTINGS, logger=logger, tracer=tracer, metrics=metrics,
-            load=_load, run=_run, patch=("botocore",))
+edge = Edge.build("score", SETTINGS, aws_lambda_powertools, load=_load, run=_run,
+                  patch=("botocore",))
+logger, tracer, metrics = edge.logger, edge.tracer, edge.metrics
 handler = edge.lambda_handler()

@@ -62,6 +62,23 @@ class Edge(Generic[Lib]):
     """One function's edge. `load()` imports the stage's library (called once, on first use);
     `run(call, lib)` runs the stage with it and returns the summary."""
 
+    @classmethod
+    def build(cls, stage: Stage, settings: Settings, powertools: Any, *,
+              load: Callable[[], Lib], run: Callable[[StageCall, Lib], StageSummary],
+              patch: tuple[str, ...] = (), log_keys: tuple[str, ...] = ()) -> Edge[Lib]:
+        """The edge of the function `barometer-<stage>`, with its settings (parsed once, at cold
+        start) and its Powertools Logger, Tracer and Metrics made from `powertools`, the
+        `aws_lambda_powertools` package the handler imports (the library never imports it).
+        X-Ray patches only `patch`, on first use; the library's loggers log through the
+        function's (JSON, correlation id)."""
+        service = f"barometer-{stage}"
+        logger = powertools.Logger(service=service)
+        powertools.logging.utils.copy_config_to_registered_loggers(source_logger=logger, include={"barometer"})
+        return cls(stage, settings=settings, logger=logger,
+                   tracer=powertools.Tracer(service=service, auto_patch=False),
+                   metrics=powertools.Metrics(namespace=runtime.METRICS_NAMESPACE, service=service),
+                   load=load, run=run, patch=patch, log_keys=log_keys)
+
     def __init__(self, stage: Stage, *, settings: Settings, logger: _Logger, tracer: _Tracer,
                  metrics: _Metrics, load: Callable[[], Lib],
                  run: Callable[[StageCall, Lib], StageSummary], patch: tuple[str, ...] = (),
