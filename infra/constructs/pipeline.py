@@ -76,7 +76,14 @@ class Pipeline(Construct):
                  alerts: sns.ITopic, alerts_key: kms.IKey) -> None:
         super().__init__(scope, id)
         arch = lambda_.Architecture.ARM_64 if config.architecture == "arm64" else lambda_.Architecture.X86_64
+        self.log_groups: list[logs.ILogGroup] = []
+        self._secret_and_layer(config, arch)
+        self._functions(config, arch, lake, site)
+        self._state_machine(config, alerts, alerts_key)
+        self._schedules(config)
 
+    # ------------------------------------------------------------------------------------
+    def _secret_and_layer(self, config: StageConfig, arch: lambda_.Architecture) -> None:
         # -- the X bearer token: the template holds a placeholder, never a value (nor a random
         # password, which the collector would send to X and get a bare 401); the collector
         # recognises the placeholder and says how to set the secret.
@@ -102,7 +109,8 @@ class Pipeline(Construct):
             removal_policy=RemovalPolicy.RETAIN,  # old versions stay for rollbacks
         )
 
-        # -- the three stage functions, each with only the variables its settings read
+    def _functions(self, config: StageConfig, arch: lambda_.Architecture, lake: Lake, site: Site) -> None:
+        """The three stage functions, each with only the variables its settings read."""
         common = {
             "LAKE_URI": lake.uri,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
@@ -116,7 +124,6 @@ class Pipeline(Construct):
                         "DISTRIBUTION_ID": site.distribution.distribution_id},
         }
         self.functions: dict[str, lambda_.Function] = {}
-        self.log_groups: list[logs.ILogGroup] = []
         for stage in STAGES:
             spec = SPECS[stage]
             code_dir = function_dir(config.functions_dir, stage)
@@ -148,7 +155,8 @@ class Pipeline(Construct):
         self.token_secret.grant_read(self.functions["collect"])
         site.grant_publish(self.functions["publish"])
 
-        # -- the state machine: collect → score → publish, each stage optional
+    def _state_machine(self, config: StageConfig, alerts: sns.ITopic, alerts_key: kms.IKey) -> None:
+        """collect → score → publish, each stage optional."""
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -171,7 +179,8 @@ class Pipeline(Construct):
                     findings=("Resource::*", "Action::kms:GenerateDataKey*",
                               *(f"Resource::{arn_ref(self.functions[s])}:*" for s in STAGES)))
 
-        # -- the daily schedules, one per panel
+    def _schedules(self, config: StageConfig) -> None:
+        """The daily schedules, one per panel."""
         self.schedule_role = iam.Role(
             self,
             "SchedulerRole",
@@ -199,7 +208,6 @@ class Pipeline(Construct):
                 ),
             )
 
-    # ------------------------------------------------------------------------------------
     def _log_group(self, group: logs.ILogGroup) -> logs.ILogGroup:
         self.log_groups.append(group)
         return group
