@@ -8,23 +8,20 @@ named by their content hash, so building the same (panel, date) twice gives the 
 from __future__ import annotations
 
 import gzip
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from html import escape as esc
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup, escape
 
 from barometer.publish import charts
+from barometer.publish.assets import build_assets, environment
 from barometer.publish.data import SiteData
 from barometer.publish.i18n import LANG_NAMES, LANGS, METHOD, STRINGS, Fmt, page_path, relative_root
 from barometer.publish.incremental import (
@@ -50,9 +47,6 @@ from barometer.publish.vector import (
 )
 from barometer.score.definitions import ATTRIBUTES, INDICATORS, indicators_of
 
-HERE = Path(__file__).resolve().parent
-TEMPLATES = HERE / "templates"
-STATIC = HERE / "static"
 DOWNLOADS = "downloads"
 DOWNLOAD_TABLES = ("scores", "indicators", "topics")
 SPLICE = "\x00rows\x00"  # placeholder of a page's big table (see `SiteBuilder.page`)
@@ -101,28 +95,6 @@ class Site:
 
     def gzipped_size(self, key: str) -> int:
         return len(gzip.compress(self.files[key], 9))
-
-
-@cache
-def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True,
-                      lstrip_blocks=True, undefined=StrictUndefined, auto_reload=False, cache_size=-1)
-    return env
-
-
-def _hash(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()[:12]
-
-
-def build_assets() -> tuple[dict[str, str], dict[str, bytes]]:
-    """Content-hashed static assets: ({logical name: key}, {key: bytes})."""
-    names, files = {}, {}
-    for logical, fname in (("css", "site.css"), ("js", "sort.js"), ("icon", "favicon.svg")):
-        body = (STATIC / fname).read_bytes()
-        stem, ext = fname.rsplit(".", 1)
-        key = f"assets/{stem}.{_hash(body)}.{ext}"
-        names[logical], files[key] = key, body
-    return names, files
 
 
 def _tz_label(panel_tz: str, ts: datetime | None) -> tuple[datetime | None, str]:
@@ -595,7 +567,3 @@ def build_site(data: SiteData, options: PublishOptions, plan: Plan | None = None
         builder.manifest()
     return site
 
-
-def compile_templates() -> dict[str, Template]:
-    env = environment()
-    return {name: env.get_template(name) for name in env.list_templates()}
