@@ -1,5 +1,6 @@
 -- name: brand_history
--- description: One brand's leadership index, attributes and rank over the 30 run dates ending on a date (parameters: panel 'pharma-fr', brand 'sanofi', end date 2018-04-30); the dt filter prunes partitions.
+-- description: One brand's leadership index, attributes and rank on each run date of the 30 days ending on end_date; the dt filter prunes partitions.
+-- parameters: panel (string), brand_id (string), end_date (date), end_date
 SELECT
     s.dt,
     s.rank,
@@ -14,7 +15,7 @@ SELECT
     s.window_start,
     s.window_end
 FROM scores AS s
-WHERE s.panel = 'pharma-fr'
-    AND s.brand_id = 'sanofi'
-    AND s.dt BETWEEN date_add('day', -29, DATE '2018-04-30') AND DATE '2018-04-30'
+WHERE s.panel = ?
+    AND s.brand_id = ?
+    AND s.dt BETWEEN date_add('day', -29, CAST(? AS date)) AND CAST(? AS date)
 ORDER BY s.dt

@@ -1,28 +1,34 @@
 -- name: collection_gaps
--- description: Collection coverage per day over 30 days: the collect run's status, brands with an account row against the panel's brands, and which are missing; gaps (no run, a failed or partial run, a missing brand) first (parameters: panel 'pharma-fr', end date 2018-04-30).
+-- description: Collection coverage per day over the 30 days ending on end_date: the status of the day's latest collect run (a date may be collected again), brands with an account row against the panel's brands, and which are missing; gaps (no run, a failed or partial run, a missing brand) first.
+-- parameters: end_date (date), end_date, panel (string), end_date, end_date, panel, end_date, end_date
 WITH calendar AS (
+    -- Every day of the window, even those without any row. Athena takes `?` in WHERE clauses
+    -- only, so the window filters a span of days (sequence's limit: 10,000 entries).
     SELECT CAST(d AS date) AS dt
-    FROM UNNEST(sequence(date_add('day', -29, DATE '2018-04-30'), DATE '2018-04-30', INTERVAL '1' DAY)) AS c (d)
+    FROM UNNEST(sequence(date_add('day', -9998, current_date), date_add('day', 1, current_date), INTERVAL '1' DAY)) AS c (d)
+    WHERE CAST(d AS date) BETWEEN date_add('day', -29, CAST(? AS date)) AND CAST(? AS date)
 ),
 collected AS (
     SELECT dt, brand_id
     FROM accounts
-    WHERE panel = 'pharma-fr'
-        AND dt BETWEEN date_add('day', -29, DATE '2018-04-30') AND DATE '2018-04-30'
+    WHERE panel = ?
+        AND dt BETWEEN date_add('day', -29, CAST(? AS date)) AND CAST(? AS date)
     GROUP BY dt, brand_id
 ),
 panel_brands AS (
     SELECT DISTINCT brand_id
-    FROM accounts
-    WHERE panel = 'pharma-fr'
-        AND dt BETWEEN date_add('day', -29, DATE '2018-04-30') AND DATE '2018-04-30'
+    FROM collected
 ),
 collect_runs AS (
-    SELECT dt, status, posts_read, users_read
+    -- one row per collect run: a date collected again has several, its latest one counts
+    SELECT
+        dt,
+        status,
+        row_number() OVER (PARTITION BY dt ORDER BY started_at DESC, run_id DESC) AS nth
     FROM runs
-    WHERE panel = 'pharma-fr'
+    WHERE panel = ?
         AND stage = 'collect'
-        AND dt BETWEEN date_add('day', -29, DATE '2018-04-30') AND DATE '2018-04-30'
+        AND dt BETWEEN date_add('day', -29, CAST(? AS date)) AND CAST(? AS date)
 ),
 coverage AS (
     SELECT
@@ -41,6 +47,6 @@ SELECT
     array_join(array_sort(array_agg(v.brand_id) FILTER (WHERE NOT v.collected)), ', ') AS missing_brands,
     coalesce(r.status, 'no run') <> 'ok' OR count_if(v.collected) < count(*) AS gap
 FROM coverage AS v
-LEFT JOIN collect_runs AS r ON r.dt = v.dt
+LEFT JOIN collect_runs AS r ON r.dt = v.dt AND r.nth = 1
 GROUP BY v.dt, r.status
 ORDER BY gap DESC, v.dt DESC

@@ -1,5 +1,6 @@
 -- name: mentions_daily
--- description: Daily mentions per brand and share of voice, each day counted by its latest observation (a day is recounted by several runs); parameters: panel 'pharma-fr', the 181 days ending 2018-04-30.
+-- description: Daily mentions per brand and share of voice, each day counted by its latest observation (a day is recounted by several runs), over the 181 days ending on end_date.
+-- parameters: panel (string), end_date (date), end_date, end_date, end_date
 WITH observed AS (
     SELECT
         brand_id,
@@ -7,9 +8,9 @@ WITH observed AS (
         mentions,
         row_number() OVER (PARTITION BY brand_id, network, day ORDER BY dt DESC) AS nth
     FROM mention_counts
-    WHERE panel = 'pharma-fr'
-        AND dt BETWEEN date_add('day', -180, DATE '2018-04-30') AND date_add('day', 7, DATE '2018-04-30')
-        AND day BETWEEN date_add('day', -180, DATE '2018-04-30') AND DATE '2018-04-30'
+    WHERE panel = ?
+        AND dt BETWEEN date_add('day', -180, CAST(? AS date)) AND date_add('day', 7, CAST(? AS date))
+        AND day BETWEEN date_add('day', -180, CAST(? AS date)) AND CAST(? AS date)
 )
 SELECT
     day,

@@ -1,5 +1,6 @@
 -- name: runs_report
--- description: Stage runs of the last 30 run dates with duration, status, billed X reads and estimated API cost in USD, most recent first (parameters: panel 'pharma-fr', end date 2018-04-30).
+-- description: Stage runs of the 30 days ending on end_date with duration, status, billed X reads and estimated API cost in USD, most recent first.
+-- parameters: panel (string), end_date (date), end_date
 SELECT
     r.dt,
     r.stage,
@@ -15,6 +16,6 @@ SELECT
     cardinality(r.errors) AS errors,
     r.run_id
 FROM runs AS r
-WHERE r.panel = 'pharma-fr'
-    AND r.dt BETWEEN date_add('day', -29, DATE '2018-04-30') AND DATE '2018-04-30'
+WHERE r.panel = ?
+    AND r.dt BETWEEN date_add('day', -29, CAST(? AS date)) AND CAST(? AS date)
 ORDER BY r.dt DESC, r.started_at DESC

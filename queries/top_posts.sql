@@ -1,12 +1,13 @@
 -- name: top_posts
--- description: The 20 most engaging brand posts created in a 30-day window, by interactions (likes + reposts + replies + quotes) at their latest observation; reposts and deleted posts excluded (parameters: panel 'pharma-fr', window ending 2018-04-30).
+-- description: The 20 most engaging brand posts created in the 30 days ending on end_date, by interactions (likes + reposts + replies + quotes) at their latest observation; reposts and deleted posts excluded.
+-- parameters: panel (string), end_date (date), end_date, end_date, end_date
 WITH observed AS (
     SELECT
         p.*,
         row_number() OVER (PARTITION BY p.post_id ORDER BY p.observed_at DESC, p.dt DESC) AS nth
     FROM posts AS p
-    WHERE p.panel = 'pharma-fr'
-        AND p.dt BETWEEN date_add('day', -29, DATE '2018-04-30') AND date_add('day', 7, DATE '2018-04-30')
+    WHERE p.panel = ?
+        AND p.dt BETWEEN date_add('day', -29, CAST(? AS date)) AND date_add('day', 7, CAST(? AS date))
 )
 SELECT
     brand_id,
@@ -24,7 +25,7 @@ FROM observed
 WHERE nth = 1
     AND kind <> 'repost'
     AND NOT coalesce(deleted, false)
-    AND created_at >= CAST(date_add('day', -29, DATE '2018-04-30') AS timestamp)
-    AND created_at < CAST(date_add('day', 1, DATE '2018-04-30') AS timestamp)
+    AND created_at >= CAST(date_add('day', -29, CAST(? AS date)) AS timestamp)
+    AND created_at < CAST(date_add('day', 1, CAST(? AS date)) AS timestamp)
 ORDER BY interactions DESC, created_at DESC, post_id
 LIMIT 20

@@ -1,9 +1,10 @@
 -- name: topics_share
--- description: What each brand talks about (source posts) and what is said about it (source mentions) in the latest run of a panel: its five largest topics and their share of the items (parameter: panel 'pharma-fr').
+-- description: What each brand talks about (source posts) and what is said about it (source mentions) in the latest run of a panel: its five largest topics and their share of the items.
+-- parameters: panel (string), panel
 WITH latest AS (
     SELECT max(dt) AS dt
     FROM topics
-    WHERE panel = 'pharma-fr'
+    WHERE panel = ?
 ),
 ranked AS (
     SELECT
@@ -18,7 +19,7 @@ ranked AS (
         row_number() OVER (PARTITION BY t.brand_id, t.source ORDER BY t.share DESC, t.topic) AS nth
     FROM topics AS t
     JOIN latest AS l ON t.dt = l.dt
-    WHERE t.panel = 'pharma-fr'
+    WHERE t.panel = ?
 )
 SELECT
     brand_id,

@@ -15,6 +15,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
 from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS, glue_columns, glue_partition_keys
+from barometer.query import parameters
 from infra.config import StageConfig
 from infra.constructs.common import log_group
 
@@ -57,13 +58,17 @@ class SavedQuery:
     name: str
     description: str
     sql: str
+    parameters: tuple[str, ...] = ()  # one per `?`, in order (Athena's console asks for them so)
 
 
-_META = re.compile(r"^--\s*(name|description)\s*:\s*(.+?)\s*$", re.IGNORECASE)
+_META = re.compile(r"^--\s*(name|description|parameters)\s*:\s*(.+?)\s*$", re.IGNORECASE)
+DESCRIPTION_MAX = 1024
 
 
 def saved_queries(queries_dir: Path) -> list[SavedQuery]:
-    """queries/*.sql, with `-- name:` / `-- description:` from their leading comments."""
+    """queries/*.sql, with `-- name:` / `-- description:` from their leading comments. A query's
+    `?` placeholders are named by its `-- parameters:` comment (barometer.query.parameters): the
+    description ends with them, in the order Athena's console asks for their values."""
     out = []
     for path in sorted(queries_dir.glob("*.sql")) if queries_dir.is_dir() else []:
         sql = path.read_text(encoding="utf-8")
@@ -80,8 +85,14 @@ def saved_queries(queries_dir: Path) -> list[SavedQuery]:
             else:
                 comments.append(line.strip().lstrip("-").strip())
         name = meta.get("name", path.stem)[:128]
-        description = (meta.get("description") or " ".join(c for c in comments if c) or name)[:1024]
-        out.append(SavedQuery(name=name, description=description, sql=sql.strip()))
+        description = meta.get("description") or " ".join(c for c in comments if c) or name
+        params = parameters(sql)
+        if params:
+            listed = ", ".join(p.name + (" (YYYY-MM-DD)" if p.type == "date" else "") for p in params)
+            suffix = f" Parameters: {len(params)} values, in order, each in single quotes: {listed}."
+            description = description[:DESCRIPTION_MAX - len(suffix)] + suffix
+        out.append(SavedQuery(name=name, description=description[:DESCRIPTION_MAX], sql=sql.strip(),
+                              parameters=tuple(p.name for p in params)))
     return out
 
 

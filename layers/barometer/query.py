@@ -10,6 +10,16 @@ may touch no file outside the lake (`enable_external_access = false`, the lake a
 
     barometer query "SELECT * FROM scores ORDER BY dt DESC LIMIT 7" [--lake out/lake] [--csv]
     barometer query --file queries/leaderboard_latest.sql --athena [--workgroup W --database D]
+    barometer query --file queries/brand_history.sql --param panel=pharma-fr --param brand_id=sanofi \
+        --param end_date=2018-04-30
+
+Parameters: a query takes values through positional `?` placeholders (Athena's execution
+parameters), named by a header comment listing them in the order of the `?`s, a name repeated
+where the same value fills several (`-- parameters: panel (string), end_date (date), end_date`).
+Athena puts each execution parameter into the SQL as a literal, so `athena_query` passes them
+quoted ('pharma-fr', '2018-04-30'; the SQL casts a date: `CAST(? AS date)`); DuckDB binds the
+same values as a prepared statement, by name (the k-th distinct parameter is `$p<k>`), so
+sqlglot may reorder a function's arguments and a value fills every `?` of its name.
 """
 
 from __future__ import annotations
@@ -17,9 +27,10 @@ from __future__ import annotations
 import argparse
 import csv
 import logging
+import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,7 +45,8 @@ from barometer.errors import BarometerError
 from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS, TABLES
 from barometer.lake.store import Lake, S3Options
 
-__all__ = ["DEFAULT_LAKE", "athena_query", "connect", "lake_tables", "query", "to_duckdb"]
+__all__ = ["DEFAULT_LAKE", "Parameter", "athena_parameters", "athena_query", "bind", "connect",
+           "duckdb_statement", "lake_tables", "named_placeholders", "parameters", "placeholders", "query", "to_duckdb"]
 # The stack's names for env_name "prod"; `--athena` reads the actual ones from the stack outputs.
 GLUE_DATABASE = "opinion_barometer_prod"
 DEFAULT_WORKGROUP = "opinion-barometer-prod"
@@ -116,6 +128,153 @@ def to_duckdb(sql: str) -> str:
     return str(tree.sql(dialect="duckdb"))
 
 
+# -- parameters ---------------------------------------------------------------------------------
+PARAMETER_TYPES = ("string", "date")
+_PARAMETERS_LINE = re.compile(r"^--\s*parameters\s*:(.*)$", re.IGNORECASE)
+_PARAMETER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\s*\(\s*([A-Za-z]+)\s*(?:,[^()]*)?\))?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A named query parameter: `string` or `date` (YYYY-MM-DD; the SQL casts it)."""
+
+    name: str
+    type: str
+
+
+def parameters(sql: str) -> list[Parameter]:
+    """The `-- parameters:` line of the SQL's leading comments: one entry per `?` placeholder,
+    in their order. An entry is `name (type)`, or just `name` for a name already typed (the same
+    value fills that `?` too); a note may follow the type: `end_date (date, YYYY-MM-DD)`.
+    No such line: no parameters."""
+    for line in sql.splitlines():
+        text = line.strip()
+        if not text:
+            continue
+        if not text.startswith("--"):
+            break
+        m = _PARAMETERS_LINE.match(text)
+        if m:
+            return _parse_parameters(m.group(1))
+    return []
+
+
+def _parse_parameters(text: str) -> list[Parameter]:
+    items = [i.strip() for i in re.split(r",(?![^()]*\))", text)]
+    types: dict[str, str] = {}
+    out: list[Parameter] = []
+    for item in items:
+        m = _PARAMETER.match(item)
+        if not m:
+            raise QueryError(f"-- parameters: cannot read {item!r} (expected name (type), type one of "
+                             f"{', '.join(PARAMETER_TYPES)})")
+        name, kind = m.group(1), (m.group(2) or "").lower() or types.get(m.group(1))
+        if kind is None:
+            raise QueryError(f"-- parameters: {name} has no type (name (type) at its first mention)")
+        if kind not in PARAMETER_TYPES:
+            raise QueryError(f"-- parameters: {name}: unknown type {kind!r} (one of {', '.join(PARAMETER_TYPES)})")
+        if types.setdefault(name, kind) != kind:
+            raise QueryError(f"-- parameters: {name} is both {types[name]} and {kind}")
+        out.append(Parameter(name, kind))
+    return out
+
+
+def _placeholder_tokens(sql: str) -> list[Any]:
+    """The `?` placeholder tokens of the SQL, in order (not those in strings or comments)."""
+    from sqlglot.dialects.trino import Trino
+    from sqlglot.errors import TokenError
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = Trino().tokenize(sql)
+    except TokenError as e:
+        raise QueryError(f"SQL syntax error: {str(e).splitlines()[0]}") from None
+    return [t for t in tokens if t.token_type == TokenType.PLACEHOLDER]
+
+
+def placeholders(sql: str) -> int:
+    """How many `?` placeholders the SQL has."""
+    return len(_placeholder_tokens(sql))
+
+
+def named_placeholders(sql: str, names: Sequence[str]) -> str:
+    """The SQL with its `?`s, in order, turned into named placeholders (`:p0`; DuckDB's `$p0`):
+    a value then binds by name, wherever a transpiled function puts its argument, and once for
+    every `?` it fills. `names` are plain identifiers, not SQL keywords."""
+    tokens = _placeholder_tokens(sql)
+    if len(tokens) != len(names):
+        raise QueryError(f"{len(names)} parameter names for {len(tokens)} ? placeholders")
+    for token, name in reversed(list(zip(tokens, names, strict=True))):
+        sql = f"{sql[:token.start]}:{name}{sql[token.end + 1:]}"
+    return sql
+
+
+def duckdb_statement(sql: str, bound: Sequence[tuple[str, str]]) -> tuple[str, dict[str, str] | None]:
+    """The DuckDB SQL and its named values for Athena SQL with bound parameters: the k-th
+    distinct parameter is `$p<k>` (a name that cannot clash with a keyword)."""
+    if not bound:
+        return to_duckdb(sql), None
+    values = dict(bound)
+    keys = {name: f"p{i}" for i, name in enumerate(values)}
+    return (to_duckdb(named_placeholders(sql, [keys[name] for name, _ in bound])),
+            {keys[name]: v for name, v in values.items()})
+
+
+def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
+    """`NAME=VALUE` strings (the CLI's `--param`) → {name: value}; a name given twice is an error."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise QueryError(f"--param expects NAME=VALUE, got {pair!r}")
+        if name in out:
+            raise QueryError(f"parameter {name} given twice")
+        out[name] = value
+    return out
+
+
+def bind(sql: str, values: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(name, value) for each of the SQL's `?` placeholders, in order, from named values: each
+    parameter of its `-- parameters:` comment given once (a date as YYYY-MM-DD), nothing else.
+    QueryError (one line, exit 2) for a missing, unknown or malformed parameter."""
+    given = dict(values or {})
+    params = parameters(sql)
+    count = placeholders(sql)
+    if count != len(params):
+        if not params:
+            raise QueryError(f"the SQL has {count} ? placeholder{'s' if count != 1 else ''} but no "
+                             "`-- parameters:` comment naming them")
+        raise QueryError(f"the `-- parameters:` comment names {len(params)} placeholders, "
+                         f"the SQL has {count} ?")
+    names = list(dict.fromkeys(p.name for p in params))
+    takes = f"this query takes {', '.join(names)}" if names else "this query takes no parameters"
+    unknown = [n for n in given if n not in names]
+    if unknown:
+        raise QueryError(f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: {takes}")
+    missing = [n for n in names if n not in given]
+    if missing:
+        raise QueryError(f"missing parameter{'s' if len(missing) > 1 else ''} {', '.join(missing)}: "
+                         f"{takes} (--param NAME=VALUE)")
+    for p in params:
+        if p.type == "date":
+            v = given[p.name]
+            try:
+                if not _ISO_DATE.match(v):
+                    raise ValueError
+                given[p.name] = date.fromisoformat(v).isoformat()
+            except ValueError:
+                raise QueryError(f"parameter {p.name}: not a date (YYYY-MM-DD): {v!r}") from None
+    return [(p.name, given[p.name]) for p in params]
+
+
+def athena_parameters(bound: Sequence[tuple[str, str]]) -> list[str]:
+    """Athena's ExecutionParameters for bound values: Athena inserts each into the SQL as it is,
+    so a value goes as a quoted string literal (a quote doubled); the SQL casts dates."""
+    return [_sql_string(v) for _, v in bound]
+
+
 # -- local engine -------------------------------------------------------------------------------
 def dataset(lake: Lake, table: str) -> ds.Dataset:
     """A pyarrow dataset of a lake table with its partition columns (files may carry them too,
@@ -166,19 +325,20 @@ def connect(lake: Lake, tables: Iterable[str] = TABLES) -> Any:
     return con
 
 
-def query(sql: str, lake: Lake, engine: str = "duckdb") -> pa.Table:
-    """Run one Athena-dialect SELECT on the lake, in-process; the result as an Arrow table."""
+def query(sql: str, lake: Lake, engine: str = "duckdb", params: Mapping[str, str] | None = None) -> pa.Table:
+    """Run one Athena-dialect SELECT on the lake, in-process; the result as an Arrow table.
+    `params`: the values of its named parameters (see `bind`), bound as a prepared statement."""
     if engine != "duckdb":
         raise QueryError(f"engine {engine!r}: only duckdb runs locally (use athena_query in AWS)")
     import duckdb
 
-    local_sql = to_duckdb(sql)
+    local_sql, values = duckdb_statement(sql, bind(sql, params))
     if not lake.exists(lake.root):
         raise QueryError(f"{lake.uri}: no lake there (build one with `barometer demo`, or pass --lake "
                          f"or set {LAKE_ENV})")
     con = connect(lake, lake_tables(sql))
     try:
-        return con.sql(local_sql).to_arrow_table()
+        return con.sql(local_sql, params=values).to_arrow_table()
     except duckdb.Error as e:
         raise QueryError(f"query failed: {str(e).splitlines()[0]}") from None
     finally:
@@ -205,14 +365,19 @@ def athena_query(
     poll: float = 1.0,
     timeout: float = 600.0,
     sleep: Callable[[float], None] = time.sleep,
+    params: Mapping[str, str] | None = None,
 ) -> AthenaResult:
     """Run `sql` in an Athena workgroup (StartQueryExecution), wait, page through the results.
 
-    `athena` is a boto3 Athena client. Values come back as Athena returns them: strings.
+    `athena` is a boto3 Athena client; `params` the values of the SQL's named parameters (see
+    `bind`), sent as ExecutionParameters. Values come back as Athena returns them: strings.
     """
-    qid = athena.start_query_execution(
-        QueryString=sql, WorkGroup=workgroup, QueryExecutionContext={"Database": database},
-    )["QueryExecutionId"]
+    request: dict[str, Any] = {"QueryString": sql, "WorkGroup": workgroup,
+                               "QueryExecutionContext": {"Database": database}}
+    bound = bind(sql, params)
+    if bound:
+        request["ExecutionParameters"] = athena_parameters(bound)
+    qid = athena.start_query_execution(**request)["QueryExecutionId"]
     waited = 0.0
     while True:
         q = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
@@ -304,10 +469,15 @@ def table_rows(table: pa.Table) -> tuple[list[str], list[list[Any]]]:
 def register(subparsers: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = subparsers.add_parser(
         "query", help="query the history (Athena SQL; DuckDB locally, or --athena)",
-        description="Run one Athena (Trino) SQL query: locally with DuckDB over the lake, or in Athena.",
+        description="Run one Athena (Trino) SQL query: locally with DuckDB over the lake, or in Athena. "
+                    "A query's `?` placeholders are named by its `-- parameters:` comment; give each "
+                    "with --param NAME=VALUE.",
     )
     p.add_argument("sql", nargs="?", help="the SQL (or use --file)")
     p.add_argument("--file", type=Path, help="a .sql file, e.g. queries/leaderboard_latest.sql")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a parameter the query's `-- parameters:` comment names, e.g. panel=pharma-fr, "
+                        "end_date=2018-04-30 (repeat for each)")
     p.add_argument("--lake", default=default_lake(), help=LAKE_HELP)
     p.add_argument("--csv", action="store_true", help="CSV on stdout instead of a text table")
     p.add_argument("--athena", action="store_true", help="run in Athena instead of locally")
@@ -336,6 +506,8 @@ def run_cli(args: argparse.Namespace, session: Any = None) -> int:
                 raise QueryError(f"{args.file}: not UTF-8 text (byte {e.start}): a .sql file is expected") from None
         else:
             sql = args.sql
+        params = parse_assignments(args.param)
+        bind(sql, params)  # a missing or unknown parameter: before any AWS call or lake read
         if args.athena:
             from barometer.aws.trigger import INSTALL_AWS, NO_CREDENTIALS
 
@@ -356,14 +528,14 @@ def run_cli(args: argparse.Namespace, session: Any = None) -> int:
                 outputs = stack_outputs(factory.client("cloudformation", **kw), args.stack)
                 workgroup = workgroup or outputs.get("AthenaWorkGroup", DEFAULT_WORKGROUP)
                 database = database or outputs.get("GlueDatabase", GLUE_DATABASE)
-            res = athena_query(sql, factory.client("athena", **kw), workgroup, database)
+            res = athena_query(sql, factory.client("athena", **kw), workgroup, database, params=params)
             columns, rows = res.columns, list(res.rows)
             note = f"({res.bytes_scanned / 1e6:.1f} MB scanned, query {res.query_execution_id})"
         else:
             s3 = S3Options(endpoint_url=args.endpoint_url) if args.endpoint_url else None
             if args.region and s3 is None:
                 s3 = S3Options(region=args.region)
-            columns, rows = table_rows(query(sql, Lake(args.lake, s3=s3)))
+            columns, rows = table_rows(query(sql, Lake(args.lake, s3=s3), params=params))
             note = None
     except BarometerError as e:
         print(f"barometer: error: {e}", file=sys.stderr)

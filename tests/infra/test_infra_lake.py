@@ -7,6 +7,7 @@ from pathlib import Path
 from aws_cdk.assertions import Capture, Match
 
 from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS, glue_type
+from barometer.query import parameters, placeholders
 from infra.constructs.lake import saved_queries
 
 
@@ -115,6 +116,39 @@ def test_saved_queries_are_named_queries(synth) -> None:  # type: ignore[no-unty
     for q in named.values():
         assert q["Properties"]["WorkGroup"] == "opinion-barometer-prod"
         assert q["Properties"]["Database"] == "opinion_barometer_prod"
+
+
+def test_named_queries_carry_the_parameterised_sql(synth) -> None:  # type: ignore[no-untyped-def]
+    """Each named query is its file's SQL, `?` placeholders included (Athena's console asks for
+    their values when it runs one), and its description lists them in order."""
+    files = {p.stem: p.read_text(encoding="utf-8") for p in synth.config.queries_dir.glob("*.sql")}
+    named = {q["Properties"]["Name"]: q["Properties"] for q in synth.resources("AWS::Athena::NamedQuery").values()}
+    assert set(named) == set(files)
+    with_params = 0
+    for name, props in named.items():
+        sql = files[name]
+        assert props["QueryString"] == sql.strip()
+        params = parameters(sql)
+        assert len(params) == placeholders(sql) == placeholders(props["QueryString"])
+        if params:
+            with_params += 1
+            assert "?" in props["QueryString"] and "pharma-fr" not in props["QueryString"]
+            assert props["Description"].endswith(
+                f"Parameters: {len(params)} values, in order, each in single quotes: "
+                + ", ".join(p.name + (" (YYYY-MM-DD)" if p.type == "date" else "") for p in params) + ".")
+            assert len(props["Description"]) <= 1024
+    assert with_params == len(files) - 1  # all but leaderboard_latest
+
+
+def test_saved_query_parameters_in_the_description(tmp_path: Path) -> None:
+    (tmp_path / "h.sql").write_text(
+        "-- name: h\n-- description: " + "x" * 1100 + "\n-- parameters: panel (string), end_date (date), end_date\n"
+        "SELECT * FROM scores WHERE panel = ? AND dt BETWEEN CAST(? AS date) AND CAST(? AS date)\n")
+    [q] = saved_queries(tmp_path)
+    assert q.parameters == ("panel", "end_date", "end_date")
+    assert len(q.description) == 1024 and q.description.startswith("xxx")
+    assert q.description.endswith(
+        "Parameters: 3 values, in order, each in single quotes: panel, end_date (YYYY-MM-DD), end_date (YYYY-MM-DD).")
 
 
 def test_saved_query_metadata_from_comments(tmp_path: Path) -> None:

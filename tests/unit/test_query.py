@@ -1,10 +1,12 @@
-"""Query module without a lake on S3 or Athena: transpiling, printing, the CLI's errors, and
-athena_query against a fake Athena client (pagination, header row, failures)."""
+"""Query module without a lake on S3 or Athena: transpiling, parameters (the `-- parameters:`
+comment, binding, quoting for Athena), printing, the CLI's errors, and athena_query against a fake
+Athena client (pagination, header row, failures) and moto's (ExecutionParameters)."""
 
 from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,10 +18,18 @@ import pytest
 from barometer.lake.schemas import SCHEMAS
 from barometer.lake.store import Lake
 from barometer.query import (
+    Parameter,
     QueryError,
+    athena_parameters,
     athena_query,
+    bind,
+    duckdb_statement,
     format_table,
     lake_tables,
+    named_placeholders,
+    parameters,
+    parse_assignments,
+    placeholders,
     query,
     register,
     to_duckdb,
@@ -172,6 +182,17 @@ def test_athena_query_waits_and_pages() -> None:
     assert res.rows == [["sanofi", "1"], ["msd-france", None]] and res.bytes_scanned == 2048
 
 
+def test_athena_query_sends_execution_parameters_quoted() -> None:
+    athena = FakeAthena()
+    sql = PARAM_SQL
+    athena_query(sql, athena, "wg", "db", sleep=lambda _: None,
+                 params={"end_date": "2018-04-30", "panel": "it's-fr"})
+    assert athena.started["QueryString"] == sql
+    assert athena.started["ExecutionParameters"] == ["'it''s-fr'", "'2018-04-30'", "'2018-04-30'"]
+    with pytest.raises(QueryError, match="missing parameter end_date"):
+        athena_query(sql, FakeAthena(), "wg", "db", params={"panel": "pharma-fr"})
+
+
 def test_athena_failure_is_one_line() -> None:
     with pytest.raises(QueryError) as e:
         athena_query("SELECT nope FROM scores", FakeAthena("FAILED"), "wg", "db", sleep=lambda _: None)
@@ -279,3 +300,196 @@ def test_athena_without_credentials_or_region_is_one_line(monkeypatch: pytest.Mo
     assert args.func(args) == 2
     assert capsys.readouterr().err == ("barometer: error: query --athena: no AWS region: pass --region, "
                                        "or set AWS_REGION\n")
+
+
+# -- parameters ---------------------------------------------------------------------------------
+PARAM_SQL = """-- name: counts
+-- description: mentions of a panel over the 2 days ending on end_date
+-- parameters: panel (string), end_date (date, YYYY-MM-DD), end_date
+SELECT brand_id, day, mentions  -- '?' in a comment is no placeholder
+FROM mention_counts
+WHERE panel = ? AND brand_id <> '?'
+    AND dt BETWEEN date_add('day', -1, CAST(? AS date)) AND CAST(? AS date)
+"""
+
+
+def test_parameters_from_the_header_comment() -> None:
+    assert parameters(PARAM_SQL) == [Parameter("panel", "string"), Parameter("end_date", "date"),
+                                     Parameter("end_date", "date")]
+    assert placeholders(PARAM_SQL) == 3
+    assert parameters("SELECT 1") == [] and placeholders("SELECT 1") == 0
+    # only the leading comments count
+    assert parameters("SELECT 1\n-- parameters: panel (string)\n") == []
+    assert parameters("-- parameters: x (STRING), d (date), x\nSELECT 1") == [
+        Parameter("x", "string"), Parameter("d", "date"), Parameter("x", "string")]
+
+
+@pytest.mark.parametrize(("line", "error"), [
+    ("panel (text)", "panel: unknown type 'text'"),
+    ("panel", "panel has no type"),
+    ("panel (string), panel (date)", "panel is both string and date"),
+    ("panel string", "cannot read 'panel string'"),
+    ("", "cannot read ''"),
+])
+def test_a_bad_parameters_comment_is_one_line(line: str, error: str) -> None:
+    with pytest.raises(QueryError, match=re.escape(error)):
+        parameters(f"-- parameters: {line}\nSELECT 1")
+
+
+def test_bind_names_every_placeholder_in_order() -> None:
+    assert bind(PARAM_SQL, {"end_date": "2018-04-30", "panel": "pharma-fr"}) == [
+        ("panel", "pharma-fr"), ("end_date", "2018-04-30"), ("end_date", "2018-04-30")]
+    assert bind("SELECT 1") == [] and bind("SELECT 1", {}) == []
+
+
+@pytest.mark.parametrize(("values", "error"), [
+    ({"panel": "pharma-fr"}, "missing parameter end_date: this query takes panel, end_date (--param NAME=VALUE)"),
+    ({}, "missing parameters panel, end_date: this query takes panel, end_date (--param NAME=VALUE)"),
+    ({"panel": "p", "end_date": "2018-04-30", "brand": "x"},
+     "unknown parameter brand: this query takes panel, end_date"),
+    ({"panel": "p", "end_date": "30/04/2018"}, "parameter end_date: not a date (YYYY-MM-DD): '30/04/2018'"),
+    ({"panel": "p", "end_date": "20180430"}, "parameter end_date: not a date (YYYY-MM-DD): '20180430'"),
+    ({"panel": "p", "end_date": "2018-02-30"}, "parameter end_date: not a date (YYYY-MM-DD): '2018-02-30'"),
+])
+def test_bind_refuses_in_one_line(values: dict[str, str], error: str) -> None:
+    with pytest.raises(QueryError) as e:
+        bind(PARAM_SQL, values)
+    assert str(e.value) == error and e.value.exit_code == 2
+
+
+def test_bind_checks_the_comment_against_the_sql() -> None:
+    with pytest.raises(QueryError, match="unknown parameter panel: this query takes no parameters"):
+        bind("SELECT 1", {"panel": "x"})
+    with pytest.raises(QueryError, match=r"the SQL has 1 \? placeholder but no `-- parameters:` comment"):
+        bind("SELECT * FROM scores WHERE panel = ?", {"panel": "x"})
+    with pytest.raises(QueryError, match=r"names 2 placeholders, the SQL has 1 \?"):
+        bind("-- parameters: panel (string), panel\nSELECT * FROM scores WHERE panel = ?", {"panel": "x"})
+
+
+def test_athena_parameters_are_quoted_literals() -> None:
+    assert athena_parameters([("panel", "pharma-fr"), ("brand_id", "l'oreal"), ("end_date", "2018-04-30")]) == [
+        "'pharma-fr'", "'l''oreal'", "'2018-04-30'"]
+
+
+def test_named_placeholders_bind_by_name_whatever_the_transpiled_order() -> None:
+    """Trino's date_add(unit, n, d) is DuckDB's `d + INTERVAL n`: the `?`s swap places."""
+    sql = "SELECT * FROM scores WHERE dt = date_add('day', CAST(? AS integer), CAST(? AS date)) AND x = '?'"
+    assert to_duckdb(sql).index("CAST(? AS DATE)") < to_duckdb(sql).index("CAST(? AS INT)")
+    named = named_placeholders(sql, ["days", "end_date"])
+    assert named.endswith("CAST(:days AS integer), CAST(:end_date AS date)) AND x = '?'")
+    assert "CAST($end_date AS DATE) + INTERVAL (CAST($days AS INT)) DAY" in to_duckdb(named)
+    with pytest.raises(QueryError):
+        named_placeholders(sql, ["days"])
+    # DuckDB names: one per distinct parameter, never a keyword
+    local, values = duckdb_statement(PARAM_SQL, [("from", "p"), ("select", "2018-04-30"), ("select", "2018-04-30")])
+    assert "panel = $p0" in local and local.count("$p1") == 2 and values == {"p0": "p", "p1": "2018-04-30"}
+    assert duckdb_statement("SELECT 1", []) == ("SELECT 1", None)
+
+
+def test_query_binds_parameters_locally(tmp_path: Path) -> None:
+    lake = Lake(str(tmp_path))
+    for k, dt in enumerate((date(2018, 4, 28), date(2018, 4, 29), date(2018, 4, 30))):
+        rows = [{"brand_id": "sanofi", "network": "x", "day": dt, "mentions": k}]
+        lake.write_partition("mention_counts", "pharma-fr", dt,
+                             pa.Table.from_pylist(rows, schema=SCHEMAS["mention_counts"]))
+    t = query(PARAM_SQL, lake, params={"panel": "pharma-fr", "end_date": "2018-04-30"})
+    assert sorted(r["mentions"] for r in t.to_pylist()) == [1, 2]
+    assert query(PARAM_SQL, lake, params={"panel": "pharma-fr", "end_date": "2018-04-28"}).num_rows == 1
+    assert query(PARAM_SQL, lake, params={"panel": "x' OR '1'='1", "end_date": "2018-04-30"}).num_rows == 0
+    with pytest.raises(QueryError, match="missing parameter"):
+        query(PARAM_SQL, lake)
+
+
+def test_a_parameterised_history_reads_only_its_partitions(tmp_path: Path) -> None:
+    """Bound values prune partitions as literals do: the 9 kept days' files, not the 40."""
+    lake = Lake(str(tmp_path))
+    for k in range(40):
+        dt = date(2018, 3, 1) + timedelta(days=k)
+        rows = [{"brand_id": f"b{i}", "brand_name": f"B {i}", "leadership": 50.0 + i, "rank": i + 1}
+                for i in range(7)]
+        lake.write_partition("scores", "pharma-fr", dt, pa.Table.from_pylist(rows, schema=SCHEMAS["scores"]))
+    sql = ("-- parameters: brand_id (string), end_date (date), end_date\n"
+           "SELECT dt, leadership FROM scores WHERE brand_id = ? "
+           "AND dt BETWEEN date_add('day', -8, CAST(? AS date)) AND CAST(? AS date)")
+    params = {"brand_id": "b3", "end_date": "2018-04-09"}
+    query(sql, lake, params=params)  # imports outside the measure
+    before = _rchar()
+    assert query(sql, lake, params=params).num_rows == 9
+    read = _rchar() - before
+    files = list((tmp_path / "scores").rglob("*.parquet"))
+    assert read < 0.4 * sum(f.stat().st_size for f in files), read  # 9 + 1 of 40 files, ~25 %
+
+
+def test_parse_assignments() -> None:
+    assert parse_assignments(["panel=pharma-fr", "q=a=b", "empty="]) == {"panel": "pharma-fr", "q": "a=b", "empty": ""}
+    with pytest.raises(QueryError, match="--param expects NAME=VALUE, got 'panel'"):
+        parse_assignments(["panel"])
+    with pytest.raises(QueryError, match="parameter panel given twice"):
+        parse_assignments(["panel=a", "panel=b"])
+
+
+def test_cli_params(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lake = Lake(str(tmp_path / "lake"))
+    rows = [{"brand_id": "sanofi", "network": "x", "day": date(2018, 4, 29), "mentions": 5}]
+    lake.write_partition("mention_counts", "pharma-fr", date(2018, 4, 30),
+                         pa.Table.from_pylist(rows, schema=SCHEMAS["mention_counts"]))
+    f = tmp_path / "counts.sql"
+    f.write_text(PARAM_SQL, encoding="utf-8")
+    base = ["query", "--file", str(f), "--lake", lake.uri, "--csv"]
+    args = _args([*base, "--param", "end_date=2018-04-30", "--param", "panel=pharma-fr"])
+    assert args.func(args) == 0
+    assert capsys.readouterr().out == "brand_id,day,mentions\nsanofi,2018-04-29,5\n"
+    for extra, error in [
+        (["--param", "panel=pharma-fr"], "missing parameter end_date: this query takes panel, end_date"),
+        (["--param", "panel=p", "--param", "end_date=2018-04-30", "--param", "brand_id=s"],
+         "unknown parameter brand_id: this query takes panel, end_date"),
+        (["--param", "panel"], "--param expects NAME=VALUE, got 'panel'"),
+        (["--param", "panel=p", "--param", "end_date=tomorrow"], "parameter end_date: not a date"),
+    ]:
+        args = _args([*base, *extra])
+        assert args.func(args) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"barometer: error: {error}") and err.count("\n") == 1
+    # a query without parameters is unchanged, and takes none
+    args = _args(["query", "SELECT count(*) AS n FROM mention_counts", "--lake", lake.uri, "--csv"])
+    assert args.func(args) == 0 and capsys.readouterr().out == "n\n1\n"
+    args = _args(["query", "SELECT 1", "--lake", lake.uri, "--param", "panel=x"])
+    assert args.func(args) == 2
+    assert capsys.readouterr().err == "barometer: error: unknown parameter panel: this query takes no parameters\n"
+
+
+def test_cli_refuses_a_missing_parameter_before_calling_aws(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    args = _args(["query", PARAM_SQL, "--athena", "--param", "panel=pharma-fr"])
+    assert args.func(args) == 2
+    assert capsys.readouterr().err.startswith("barometer: error: missing parameter end_date")
+
+
+def test_cli_athena_passes_execution_parameters(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """moto's Athena keeps the request's ExecutionParameters: read them back from the execution."""
+    import boto3
+    from moto import mock_aws
+
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-west-3"}.items():
+        monkeypatch.setenv(k, v)
+    with mock_aws():
+        session = boto3.session.Session(region_name="eu-west-3")
+        args = _args(["query", PARAM_SQL, "--athena", "--workgroup", "primary", "--database", "db",
+                      "--param", "panel=pharma-fr", "--param", "end_date=2018-04-30"])
+        assert args.func(args, session=session) == 0
+        athena = session.client("athena")
+        [qid] = athena.list_query_executions(WorkGroup="primary")["QueryExecutionIds"]
+        q = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
+        assert q["Query"] == PARAM_SQL
+        assert q["ExecutionParameters"] == ["'pharma-fr'", "'2018-04-30'", "'2018-04-30'"]
+        assert q["QueryExecutionContext"]["Database"] == "db"
+        # a query without parameters sends none
+        args = _args(["query", "SELECT 1", "--athena", "--workgroup", "primary", "--database", "db"])
+        assert args.func(args, session=session) == 0
+        ids = athena.list_query_executions(WorkGroup="primary")["QueryExecutionIds"]
+        other = [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"] for i in ids if i != qid]
+        assert [o.get("ExecutionParameters") for o in other] == [None]
+    capsys.readouterr()
