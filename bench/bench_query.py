@@ -57,28 +57,32 @@ def pruned_bytes(lake_dir: Path, table: str, start: date, end: date) -> int:
     return sum(Path(f.path).stat().st_size for f in frags)  # type: ignore[attr-defined]
 
 
-def run_query(sql: str, lake_dir: Path) -> tuple[int, int]:
+def run_query(sql: str, lake_dir: Path, params: dict[str, str]) -> tuple[int, int]:
     from barometer.lake.store import Lake
     from barometer.query import query
 
     lake = Lake(str(lake_dir))
-    query(sql, lake)  # imports (sqlglot dialects, DuckDB) done outside the measurement
+    query(sql, lake, params=params)  # imports (sqlglot dialects, DuckDB) done outside the measurement
     before = rchar()
-    out = query(sql, lake)
+    out = query(sql, lake, params=params)
     return rchar() - before, out.num_rows
 
 
-def run_plain(sql: str, lake_dir: Path, table: str) -> tuple[int, int]:
-    """The same SQL on a plain `read_parquet` view (hive partitions, DuckDB's defaults)."""
+def run_plain(sql: str, lake_dir: Path, table: str, params: dict[str, str]) -> tuple[int, int]:
+    """The same SQL on a plain `read_parquet` view (hive partitions, DuckDB's defaults), its
+    parameters bound as `barometer.query` binds them."""
     import duckdb
 
+    from barometer.query import bind, duckdb_statement
+
+    sql, values = duckdb_statement(sql, bind(sql, params))
     con = duckdb.connect()
     glob = (lake_dir / table / "**" / "*.parquet").as_posix()
     con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{glob}', hive_partitioning = true, "
                 "hive_types = {'dt': DATE})")
-    con.sql(sql).fetchall()
+    con.sql(sql, params=values).fetchall()
     before = rchar()
-    rows = len(con.sql(sql).fetchall())
+    rows = len(con.sql(sql, params=values).fetchall())
     return rchar() - before, rows
 
 
@@ -98,25 +102,23 @@ def main(argv: list[str] | None = None) -> int:
     lake_dir = cached(args.work, f"query-{base.name}", build)  # rebuilt when the base lake changes
     start = END - timedelta(days=29)
     history = (ROOT / "queries" / "brand_history.sql").read_text(encoding="utf-8")
-    history = (history.replace("'pharma-fr'", "'synth'").replace("'sanofi'", "'b00003'")
-               .replace("2018-04-30", END.isoformat()))
+    history_params = {"panel": "synth", "brand_id": "b00003", "end_date": END.isoformat()}
     mentions_sql = f"""
         SELECT dt, count(*) AS mentions, count(DISTINCT author_id) AS authors
         FROM mentions
         WHERE panel = 'synth' AND brand_id = 'b00003'
           AND dt BETWEEN DATE '{start.isoformat()}' AND DATE '{END.isoformat()}'
         GROUP BY dt ORDER BY dt"""
-    from barometer.query import to_duckdb
-
     res: dict[str, Any] = {}
-    queries = (("brand_history", "scores", history), ("mentions_history", "mentions", mentions_sql))
-    for name, table, sql in queries:
-        read, rows = run_query(sql, lake_dir)
+    queries = (("brand_history", "scores", history, history_params),
+               ("mentions_history", "mentions", mentions_sql, {}))
+    for name, table, sql, params in queries:
+        read, rows = run_query(sql, lake_dir, params)
         total = table_bytes(lake_dir, table)
         pruned = pruned_bytes(lake_dir, table, start, END)
         res[f"{name}_read_pct"] = measure(round(100 * read / total, 2), "%", TARGET_PCT,
                                           note=f"{read:,} of {total:,} bytes of `{table}`, {rows} rows")
-        plain, _ = run_plain(to_duckdb(sql), lake_dir, table)
+        plain, _ = run_plain(sql, lake_dir, table, params)
         res[f"{name}_plain_read_pct"] = measure(round(100 * plain / total, 2), "%",
                                                 note=f"{plain:,} bytes, plain read_parquet view")
         res[f"{name}_partitions_pct"] = measure(round(100 * pruned / total, 2), "%",
