@@ -6,7 +6,8 @@ the same `parse.build_tables` as the live run, with the same prior lake rows, an
 the same way (`tables.commit`, with the run's completeness from its manifest), so a reparse of
 an unchanged archive writes the same rows; after a parser fix it writes the fixed ones. A
 folder without a manifest is a run killed mid-way and is skipped. Folders written before
-manifests existed count as complete when the date's `runs` row names them (that run finished).
+manifests existed count as complete when a `runs` row of the date names them (a run that
+finished, and did not fail).
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ from barometer.runs import StageSummary
 START = "run"  # the first object of each run folder: `00001-run.json.gz`
 
 
-def _finished_run_id(lake: Lake, panel: str, dt: date) -> str | None:
-    """The run id of the date's `runs` row for collect (a run that got to its end), if any."""
+def _finished_runs(lake: Lake, panel: str, dt: date) -> set[str]:
+    """The run ids of the date's collect rows in `runs` that did not fail (runs that got to their end)."""
     path = f"{lake.partition_path('runs', panel, dt)}/collect.parquet"
     if not lake.exists(path):
-        return None
-    ids = pq.read_table(path, filesystem=lake.fs, columns=["run_id"])["run_id"].to_pylist()
-    return ids[0] if ids else None
+        return set()
+    t = pq.read_table(path, filesystem=lake.fs, columns=["run_id", "status"]).to_pylist()
+    return {r["run_id"] for r in t if r["status"] != "failed"}
 
 
 def latest_run(lake: Lake, panel: str, dt: date) -> tuple[str, list[str], dict[str, Any] | None, list[str]]:
@@ -45,7 +46,7 @@ def latest_run(lake: Lake, panel: str, dt: date) -> tuple[str, list[str], dict[s
     for key in lake.list_keys(f"raw/panel={panel}/dt={dt.isoformat()}"):
         folder, _, name = key.rpartition("/")
         runs.setdefault(folder, []).append(name)
-    finished = _finished_run_id(lake, panel, dt)
+    finished = _finished_runs(lake, panel, dt)
     started: dict[str, str] = {}
     manifests: dict[str, dict[str, Any] | None] = {}
     skipped: list[str] = []
@@ -55,7 +56,7 @@ def latest_run(lake: Lake, panel: str, dt: date) -> tuple[str, list[str], dict[s
             continue
         if MANIFEST in names:
             manifests[folder] = lake.get_json_gz(f"{folder}/{MANIFEST}")
-        elif folder.rsplit("/", 1)[-1] == finished:
+        elif folder.rsplit("/", 1)[-1] in finished:
             manifests[folder] = None  # written before manifests existed, by a run that finished
         else:
             skipped.append(folder)

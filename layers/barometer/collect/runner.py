@@ -382,7 +382,7 @@ class Run:
             for account_id in own[b.id]:
                 if self.stopped:
                     self.reads.add(b.id, "posts", self.first_day("timelines", account_id), self.dt, NONE,
-                                   f"posts: not read: {self.stopped}")
+                                   f"posts: not read (run stopped: {self.stopped})")
                 else:
                     self.guarded("posts", b.id, self.brand_posts, b.id, account_id)
         self.refresh(prior)
@@ -405,8 +405,8 @@ class Run:
                 if source == "posts":
                     starts = [self.first_day("timelines", i) for i in own[b.id]]
                     first = min(starts) if starts else self.dt
-                    why = self.stopped or "no readable account (suspended, unknown, or its profile not read)"
+                    why = f"run stopped: {self.stopped}" if self.stopped else "no readable account"
                 else:
                     first = self.first_day("mentions" if source == "mentions" else "counted", b.id)
-                    why = self.stopped or "not read"
-                self.reads.add(b.id, source, first, self.dt, NONE, f"{source}: not read: {why}")
+                    why = f"run stopped: {self.stopped}" if self.stopped else "not reached"
+                self.reads.add(b.id, source, first, self.dt, NONE, f"{source}: not read ({why})")

@@ -6,8 +6,9 @@
   the partition replaced; a brand it could not read completely keeps its stored rows, merged
   by key with the new ones (latest observation wins): a failed, stopped or late rerun loses
   nothing;
-- a run whose profiles are read after the day following the run date writes no `accounts`
-  rows: a followers snapshot belongs to the time it was observed;
+- a run made after the day following the run date (late) writes no `accounts` rows, and adds
+  to the other tables only the keys the partition lacks: a followers snapshot, like a post's
+  metrics, belongs to the time it was observed and a later read never rewrites it;
 - `mentions` and `mention_counts` rows already stored in the partitions of a run that never
   saved its cursors (a crash between the table writes and the state write) are not written
   again: the next run re-reads them, and they would be counted twice;
@@ -152,14 +153,15 @@ def _account_key(t: pa.Table) -> pa.Table:
     return t.append_column("_account", pc.coalesce(t["account_id"], pc.binary_join_element_wise("@", handle, "")))
 
 
-def _write_table(lake: Lake, panel: str, dt: date, name: str, new: pa.Table, replace: set[str]) -> int:
+def _write_table(lake: Lake, panel: str, dt: date, name: str, new: pa.Table, replace: set[str],
+                 keep_stored: bool) -> int:
     keys, order = KEYS[name]
     old = stored(lake, name, panel, dt)
     if name == "accounts":
         final = combine(_account_key(old) if old is not None else None, _account_key(new), replace, keys, order)
         final = final.drop_columns(["_account"])
     else:
-        final = combine(old, new, replace, keys, order)
+        final = combine(old, new, set() if keep_stored else replace, keys, order, keep_stored)
     lake.write_partition(name, panel, dt, final)
     return final.num_rows
 
@@ -202,11 +204,12 @@ def commit(lake: Lake, panel: Panel, dt: date, tables: dict[str, pa.Table], read
                 notes.append(f"{name}: {n} row(s) already stored under {', '.join(map(str, unsaved))} "
                              "(a run that did not save its cursors) not written again")
         if name == "accounts" and late:
-            notes.append(f"accounts of {dt} not written: {late}; the stored snapshot is kept")
+            notes.append(f"accounts of {dt} not written: {late}; the stored snapshot is kept, and the "
+                         "other tables only gain rows they lacked")
             old = stored(lake, name, panel.id, dt)
             rows[name] = old.num_rows if old is not None else 0
             continue
-        rows[name] = _write_table(lake, panel.id, dt, name, new, complete[TABLE_SOURCE[name]])
+        rows[name] = _write_table(lake, panel.id, dt, name, new, complete[TABLE_SOURCE[name]], late is not None)
     for source, why in reads.incomplete().items():
         if why and not (source == "profiles" and late):
             names = sorted(why)

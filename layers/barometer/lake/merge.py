@@ -43,20 +43,22 @@ def latest_per_key(t: pa.Table, keys: Sequence[str], order: Sequence[str] = ()) 
 
 
 def combine(old: pa.Table | None, new: pa.Table, replace: Collection[str], keys: Sequence[str],
-            order: Sequence[str] = ()) -> pa.Table:
+            order: Sequence[str] = (), keep_stored: bool = False) -> pa.Table:
     """The partition after a run: the brands in `replace` get the run's rows only; every other
     brand keeps its stored rows, merged by key with the run's (latest `order` wins, then the
-    new row). `old` is cast to `new`'s schema."""
+    new row). `keep_stored`: a stored row always wins, the run only adds keys the partition
+    lacks (a late run: its observations belong to another day). `old` is cast to `new`'s schema."""
     if old is None or old.num_rows == 0:
         return new
     brands = set(pc.unique(old["brand_id"]).to_pylist()) | set(pc.unique(new["brand_id"]).to_pylist())
-    if brands <= set(replace):
+    if brands <= set(replace) and not keep_stored:
         return new
     old = old.select(new.schema.names).cast(new.schema)
     kept = old.filter(pc.invert(pc.is_in(old["brand_id"], pa.array(sorted(replace), pa.string()))))
-    both = pa.concat_tables([kept.append_column(_SRC, pa.array([0] * kept.num_rows, pa.int8())),
-                             new.append_column(_SRC, pa.array([1] * new.num_rows, pa.int8()))])
-    return latest_per_key(both, keys, (*order, _SRC)).drop_columns([_SRC])
+    src_old, src_new = (1, 0) if keep_stored else (0, 1)
+    both = pa.concat_tables([kept.append_column(_SRC, pa.array([src_old] * kept.num_rows, pa.int8())),
+                             new.append_column(_SRC, pa.array([src_new] * new.num_rows, pa.int8()))])
+    return latest_per_key(both, keys, (() if keep_stored else tuple(order)) + (_SRC,)).drop_columns([_SRC])
 
 
 def key_strings(t: pa.Table, keys: Sequence[str]) -> pa.Array:
