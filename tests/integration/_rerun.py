@@ -143,6 +143,6 @@ def collect(srv: Any, lake: Path, dt: date, now: datetime | None = None, **opts:
 
 
 def run(capsys: pytest.CaptureFixture[str], lake: Path, dt: date, *extra: str,
-        stages: str = "collect", site: Path | None = None) -> tuple[int, str]:
-    return barometer(capsys, "run", "--panel", PANEL, "--date", dt.isoformat(), "--stages", stages,
+        stages: str = "collect", site: Path | None = None, panel: str = PANEL) -> tuple[int, str]:
+    return barometer(capsys, "run", "--panel", panel, "--date", dt.isoformat(), "--stages", stages,
                      "--lake", str(lake), "--site", str(site or lake.parent / "site"), *extra)

@@ -161,7 +161,7 @@ def _write_table(lake: Lake, panel: str, dt: date, name: str, new: pa.Table, rep
         final = combine(_account_key(old) if old is not None else None, _account_key(new), replace, keys, order)
         final = final.drop_columns(["_account"])
     else:
-        final = combine(old, new, set() if keep_stored else replace, keys, order, keep_stored)
+        final = combine(old, new, replace, keys, order, keep_stored)
     lake.write_partition(name, panel, dt, final)
     return final.num_rows
 

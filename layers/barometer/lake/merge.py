@@ -47,11 +47,13 @@ def combine(old: pa.Table | None, new: pa.Table, replace: Collection[str], keys:
     """The partition after a run: the brands in `replace` get the run's rows only; every other
     brand keeps its stored rows, merged by key with the run's (latest `order` wins, then the
     new row). `keep_stored`: a stored row always wins, the run only adds keys the partition
-    lacks (a late run: its observations belong to another day). `old` is cast to `new`'s schema."""
+    lacks (a late run: its observations belong to another day), whatever `replace` says. `old`
+    is cast to `new`'s schema."""
     if old is None or old.num_rows == 0:
         return new
+    replace = set() if keep_stored else set(replace)
     brands = set(pc.unique(old["brand_id"]).to_pylist()) | set(pc.unique(new["brand_id"]).to_pylist())
-    if brands <= set(replace) and not keep_stored:
+    if brands <= replace:
         return new
     old = old.select(new.schema.names).cast(new.schema)
     kept = old.filter(pc.invert(pc.is_in(old["brand_id"], pa.array(sorted(replace), pa.string()))))

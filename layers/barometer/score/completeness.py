@@ -98,7 +98,7 @@ class Gaps:
             bad = [(self.brand_ids[i], int(m[i])) for i in np.flatnonzero(m)]
             shown = ", ".join(f"{b} {k}" for b, k in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
             lines.append(f"{s}: {len(bad)} brand(s) with {what[s]} not read completely in "
-                         f"{self.start}..{self.end} ({shown}; tolerance {self.limit:.1f} of {self.expected})")
+                         f"{self.start}..{self.end} ({shown}; tolerated: {self.limit:.1f} of {self.expected} days)")
         for i in np.flatnonzero(self.incomplete):
             srcs = [s for s, f in self.flagged.items() if f[i]]
             lines.append(f"{self.brand_ids[i]}: {', '.join(srcs)} beyond the tolerance: "
