@@ -60,6 +60,7 @@ def write_scores(lake_dir: Path, brands: int, days: int) -> dict[str, Any]:
             "coverage": np.ones(brands), "window_start": [ws] * brands, "window_end": [we] * brands,
             "computed_at": [datetime.combine(dt + timedelta(days=1), datetime.min.time())
                             + timedelta(hours=6)] * brands,
+            "days_incomplete": np.zeros(brands, np.int64), "incomplete": np.zeros(brands, bool),
         }))
         prev_rank = rank
         weight = 1.0 / 3.0 / np.bincount(ind_attr)[ind_attr]

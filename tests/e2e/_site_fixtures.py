@@ -97,7 +97,7 @@ def make_site_lake(root: str | Path, brands: int | None = None, days: int = 4, e
             "rank_low": np.maximum(1, rank - spread), "rank_high": np.minimum(nb, rank + spread),
             "rank_prev": pa.array(prev_rank if prev_rank is not None else [None] * nb, pa.int64()),
             "coverage": cov, "window_start": [ws] * nb, "window_end": [we] * nb,
-            "computed_at": [computed] * nb,
+            "computed_at": [computed] * nb, "days_incomplete": [0] * nb, "incomplete": [False] * nb,
         })
         lake.write_partition("scores", panel.id, dt, scores)
         prev_rank = rank

@@ -1,0 +1,126 @@
+"""The leaderboard, methodology, data and archive pages, and the per-date downloads."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from markupsafe import Markup
+
+from barometer.publish.base import DOWNLOAD_TABLES, DOWNLOADS, SPLICE, BuilderBase
+from barometer.publish.i18n import METHOD, STRINGS, Fmt, relative_root
+from barometer.publish.vector import (
+    concat_groups_bytes,
+    csv_bytes,
+    group_bounds,
+    json_documents,
+    leaderboard_columns,
+    leaderboard_rows,
+)
+from barometer.score.definitions import ATTRIBUTES, INDICATORS, indicators_of
+
+
+class SitePages(BuilderBase):
+    def downloads(self) -> None:
+        for table in DOWNLOAD_TABLES:
+            t = self.data_tables[table]
+            if t.num_rows == 0:
+                continue
+            bounds = group_bounds(t["dt"])
+            docs = json_documents(t, bounds)
+            for (day, a, b), doc in zip(bounds, docs, strict=True):
+                base = f"{DOWNLOADS}/{day.isoformat()}/{table}"
+                self.site.files[base + ".csv"] = csv_bytes(t.slice(a, b - a))
+                self.site.files[base + ".json"] = doc
+                self.data_keys[day].extend([base + ".csv", base + ".json"])
+
+    def download_links(self, lang: str, day: date) -> list[dict[str, Any]]:
+        t = STRINGS[lang]
+        out = []
+        for table in DOWNLOAD_TABLES:
+            name = t[f"table_{table}"]
+            links = []
+            if day in self.plan.downloads and day in self.d.table_dates.get(table, ()):
+                when = Fmt(lang).date(day)
+                links = [{"fmt": fmt.upper(), "path": f"{DOWNLOADS}/{day.isoformat()}/{table}.{fmt}",
+                          "label": t["download"].format(table=name, date=when, fmt=fmt.upper())}
+                         for fmt in ("csv", "json")]
+            out.append({"table": name, "links": links, "pending": day in self.plan.pending
+                        and day not in self.plan.downloads})
+        return out
+
+    def home(self, lang: str) -> None:
+        key = self.path(lang, "home")
+        prefix = relative_root(key) + self.path(lang, "brand", "\0").split("\0")[0]
+        rows = leaderboard_rows(self.brands, lang, prefix, bars=True)
+        w = self.window()
+        body = concat_groups_bytes(rows, [(None, 0, len(rows))]) if len(rows) else [b""]
+        self.page(key, "leaderboard.html.j2", lang, "home", "", raw=body[0],
+                  rows=Markup(SPLICE), n=self.brands.num_rows, window=w)
+
+    def methodology(self, lang: str) -> None:
+        s = self.d.panel.scoring
+        m = METHOD[lang]
+        groups = []
+        for a in ATTRIBUTES:
+            groups.append({
+                "id": a.id, "name": a.name_fr if lang == "fr" else a.name_en,
+                "weight": s.attribute_weights.get(a.id, 1.0),
+                "indicators": [{"id": i.id, "name": i.name_fr if lang == "fr" else i.name_en,
+                                "definition": i.definition_fr if lang == "fr" else i.definition_en,
+                                "transform": m[f"transform_{i.transform}"],
+                                "weight": s.indicator_weights.get(i.id, 1.0)} for i in indicators_of(a.id)]})
+        f = Fmt(lang)
+        settings = [(m["s_window"], str(s.window_days)),
+                    (m["s_growth"], m[f"growth_{s.growth_reference}"].split(":")[-1].strip()),
+                    (m["s_norm"], s.normalisation), (m["s_agg"], s.aggregation),
+                    (m["s_draws"], f.int(s.sensitivity_draws)), (m["s_coverage"], f.pct(s.min_coverage, 0))]
+        goalposts = [{"name": next((i.name_fr if lang == "fr" else i.name_en for i in INDICATORS
+                                    if i.id == k), k), "low": f.num(v[0], 2), "high": f.num(v[1], 2)}
+                     for k, v in sorted(s.goalposts.items())]
+        self.page(self.path(lang, "methodology"), "methodology.html.j2", lang, "methodology", "",
+                  m=m, scoring=s, groups=groups, settings=settings, goalposts=goalposts,
+                  min_coverage=f.pct(s.min_coverage, 0))
+
+    def data_page(self, lang: str) -> None:
+        f = Fmt(lang)
+        days = [{"date": f.date(d), "iso": d.isoformat(), "tables": self.download_links(lang, d)}
+                for d in reversed(self.d.dates)]
+        runs = sorted(self.d.runs.to_pylist(), key=lambda r: ("collect", "score", "publish").index(r["stage"])
+                      if r["stage"] in ("collect", "score", "publish") else 9)
+        run_rows = [{"stage": r["stage"], "status": r["status"],
+                     "started": r["started_at"].strftime("%Y-%m-%d %H:%M") if r["started_at"] else "",
+                     "finished": r["finished_at"].strftime("%Y-%m-%d %H:%M") if r["finished_at"] else "",
+                     "brands": f.int(r["brands_ok"] or 0)} for r in runs if r["stage"] != "publish"]
+        self.page(self.path(lang, "data"), "data.html.j2", lang, "data", "", days=days, runs=run_rows)
+
+    def archives(self, lang: str) -> None:
+        f = Fmt(lang)
+        dates = self.d.dates
+        self.page(self.path(lang, "archives"), "archives.html.j2", lang, "archives", "",
+                  days=[{"date": f.date(d), "path": self.path(lang, "archive_day", d.isoformat())}
+                        for d in reversed(dates)])
+        scores = self.page_scores
+        if scores.num_rows == 0:
+            return
+        bounds = group_bounds(scores["dt"])
+        index = {d: i for i, d in enumerate(dates)}
+        updated = {r["dt"]: r["computed_at_max"] for r in scores.group_by("dt").aggregate(
+            [("computed_at", "max")]).to_pylist()}
+        sample_key = self.path(lang, "archive_day", "x")
+        prefix = relative_root(sample_key) + self.path(lang, "brand", "\0").split("\0")[0]
+        if not hasattr(self, "_archive_columns"):
+            self._archive_columns = leaderboard_columns(scores)
+        rows = leaderboard_rows(scores, lang, prefix, bars=False, columns=self._archive_columns)
+        tables = concat_groups_bytes(rows, bounds)
+        for (day, a, b), html in zip(bounds, tables, strict=True):
+            i = index[day]
+            prev = dates[i - 1] if i > 0 else None
+            nxt = dates[i + 1] if i + 1 < len(dates) else None
+            self.page(self.path(lang, "archive_day", day.isoformat()), "archive_day.html.j2", lang,
+                      "archive_day", day.isoformat(), updated_at=updated.get(day), unit=day,
+                      day=day, rows=Markup(SPLICE), raw=html, n=b - a, downloads=self.download_links(lang, day),
+                      prev=self.path(lang, "archive_day", prev.isoformat()) if prev else "",
+                      next=self.path(lang, "archive_day", nxt.isoformat()) if nxt else "",
+                      prev_date=f.date(prev) if prev else "", next_date=f.date(nxt) if nxt else "",
+                      latest=day == self.d.dt)
