@@ -1,7 +1,10 @@
-"""Topic taxonomy: tags a post's text with topic ids from a keyword list shipped as data.
+"""Topic taxonomies: tag a post's text with topic ids from a keyword list shipped as data.
 
-The taxonomy (`barometer/data/topics.yaml`) lists families → topics → keywords in French and
-English. Matching works on a normalised text (NFKD, accents stripped, lower-case, ASCII), so
+A taxonomy lists families → topics → keywords in French and English. Each panel names its own
+(`topics:` in the panel file): one shipped with the package (`barometer/data/topics/<id>.yaml`:
+pharma, banking, automotive, retail, energy, telecom, corporate — the default), or a YAML file
+of its own in the same format. `taxonomy_for(panel)` gives the panel's compiled taxonomy.
+Matching works on a normalised text (NFKD, accents stripped, lower-case, ASCII), so
 "Diabète", "DIABETES" and "diabete" are the same; each keyword word tolerates its plural.
 
 Speed matters: the collector tags every post and mention it stores, and a rescore of history
@@ -18,16 +21,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from barometer.errors import ConfigError
 
-DATA_PATH = Path(__file__).resolve().parent / "data" / "topics.yaml"
+TAXONOMY_DIR = Path(__file__).resolve().parent / "data" / "topics"
+# The taxonomies shipped with the package, by id (`topics: <id>` in a panel file).
+SHIPPED = ("corporate", "pharma", "banking", "automotive", "retail", "energy", "telecom")
+DEFAULT_TAXONOMY = "corporate"  # a panel without `topics:` gets it
+# The package's first taxonomy (pharma), which `Taxonomy.load()`, `default_taxonomy()` and
+# `tag()` without a panel still mean; the stages use the panel's (`taxonomy_for`).
+DATA_PATH = TAXONOMY_DIR / "pharma.yaml"
 
 # Function words take no plural variant ("des" must not become "dess").
 _STOPWORDS = frozenset({
@@ -140,6 +150,17 @@ def keyword_variants(keyword: str) -> list[tuple[_Word, ...]]:
     return out
 
 
+def _names(v: object, where: str) -> dict[str, str]:
+    """A `name:` given as {fr: …, en: …} (or a plain string, for both languages)."""
+    if v is None:
+        return {}
+    if isinstance(v, str | int | float):
+        return {"fr": str(v), "en": str(v)}
+    if not isinstance(v, dict):
+        raise ConfigError(f"{where}: expected a name or {{fr: …, en: …}}")
+    return {str(k): str(x) for k, x in v.items() if x is not None}
+
+
 def _rest_matches(tokens: list[bytes], start: int, rest: tuple[_Word, ...]) -> bool:
     if start + len(rest) > len(tokens):
         return False
@@ -177,6 +198,7 @@ class Taxonomy:
         self.families: dict[str, Family] = {f.id: f for f in families}
         self.topics: dict[str, Topic] = {t.id: t for t in topics}
         self.source = source
+        self.title: dict[str, str] = {}
         self._compile()
 
     # -- loading -----------------------------------------------------------------------
@@ -190,8 +212,12 @@ class Taxonomy:
             data = yaml.safe_load(p.read_text(encoding="utf-8"))
         except OSError as e:
             raise ConfigError(f"{p}: cannot read topic taxonomy ({e.strerror})") from None
-        except yaml.YAMLError:
-            raise ConfigError(f"{p}: topic taxonomy is not valid YAML") from None
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{p}: topic taxonomy is not UTF-8 text (byte {e.start})") from None
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"{p}:{where}: topic taxonomy is not valid YAML") from None
         tax = cls.from_dict(data, str(p))
         if path is None:
             _DEFAULT["t"] = tax
@@ -208,7 +234,7 @@ class Taxonomy:
             where = f"{source}: families.{fid}"
             if not isinstance(fam, dict) or not isinstance(fam.get("topics"), dict):
                 raise ConfigError(f"{where}: expected name and topics")
-            fname = fam.get("name") or {}
+            fname = _names(fam.get("name"), f"{where}.name")
             tids = []
             for tid, top in fam["topics"].items():
                 if tid in seen:
@@ -216,8 +242,16 @@ class Taxonomy:
                 if not re.fullmatch(r"[a-z0-9_]+", str(tid)):
                     raise ConfigError(f"{where}.topics.{tid}: topic ids are lower-case a-z, 0-9 and _")
                 seen.add(tid)
-                tname = (top or {}).get("name") or {}
+                if top is not None and not isinstance(top, dict):
+                    raise ConfigError(f"{where}.topics.{tid}: expected name and keywords")
+                tname = _names((top or {}).get("name"), f"{where}.topics.{tid}.name")
                 kws = (top or {}).get("keywords") or {}
+                if not isinstance(kws, dict) or any(not isinstance(v, list | None) for v in kws.values()):
+                    raise ConfigError(f"{where}.topics.{tid}.keywords: expected lists of keywords under fr and en")
+                unknown = sorted(set(kws) - {"fr", "en"})
+                if unknown:
+                    raise ConfigError(f"{where}.topics.{tid}.keywords: unknown language {unknown[0]!r} "
+                                      "(fr and en)")
                 fr = tuple(str(k) for k in kws.get("fr") or ())
                 en = tuple(str(k) for k in kws.get("en") or ())
                 if not fr and not en:
@@ -227,7 +261,14 @@ class Taxonomy:
                 tids.append(str(tid))
             families.append(Family(str(fid), str(fname.get("fr", fid)),
                                    str(fname.get("en", fname.get("fr", fid))), tuple(tids)))
-        return cls(families, topics, source)
+        tax = cls(families, topics, source)
+        tax.title = _names(data.get("name"), f"{source}: name")
+        return tax
+
+    def title_in(self, lang: str = "fr") -> str:
+        """The taxonomy's own name (its `name:`), or its file's stem."""
+        t = self.title
+        return str(t.get(lang) or t.get("fr") or t.get("en") or Path(self.source).stem)
 
     # -- matching ---------------------------------------------------------------------
     def _compile(self) -> None:
@@ -328,13 +369,85 @@ class Taxonomy:
 
 
 _DEFAULT: dict[str, Taxonomy] = {}
+_BY_PATH: dict[tuple[str, int, int], Taxonomy] = {}
+_TAGGERS: dict[int, dict[str | None, list[str]]] = {}
 
 
 def default_taxonomy() -> Taxonomy:
-    """The shipped taxonomy, loaded and compiled once per process."""
+    """The package's first taxonomy (pharma), loaded and compiled once per process."""
     return Taxonomy.load()
 
 
 def tag(text: str | None) -> list[str]:
-    """Tag a text with the shipped taxonomy."""
+    """Tag a text with the package's first taxonomy (pharma); stages use `taxonomy_for(panel)`."""
     return default_taxonomy().tag(text)
+
+
+def is_shipped(ref: str) -> bool:
+    return ref in SHIPPED
+
+
+def shipped_path(taxonomy_id: str) -> Path:
+    if taxonomy_id not in SHIPPED:
+        raise ConfigError(f"no shipped topic taxonomy {taxonomy_id!r} (choose from {', '.join(SHIPPED)}, "
+                          "or give a YAML file)")
+    return TAXONOMY_DIR / f"{taxonomy_id}.yaml"
+
+
+def taxonomy_path(ref: str | Path, base: Path | None = None) -> Path:
+    """The file of a taxonomy reference: a shipped id, or a path (relative to `base` when given
+    and the file is there, else to the working directory)."""
+    if isinstance(ref, str) and is_shipped(ref):
+        return shipped_path(ref)
+    p = Path(ref).expanduser()
+    if not p.is_absolute() and base is not None and (base / p).exists():
+        p = base / p
+    return p
+
+
+def load_taxonomy(ref: str | Path, base: Path | None = None) -> Taxonomy:
+    """The compiled taxonomy of a reference (shipped id or file), cached per file version.
+
+    A file that does not validate raises ConfigError with one line naming it and the field.
+    """
+    p = taxonomy_path(ref, base)
+    if not isinstance(ref, Path) and not is_shipped(str(ref)) and p.suffix not in (".yaml", ".yml"):
+        raise ConfigError(f"{ref}: not a shipped topic taxonomy ({', '.join(SHIPPED)}) nor a .yaml file")
+    try:
+        st = p.stat()
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read topic taxonomy ({e.strerror})") from None
+    key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
+    tax = _BY_PATH.get(key)
+    if tax is None:
+        tax = Taxonomy.load(p)
+        if len(tax) == 0:
+            raise ConfigError(f"{p}: families: the taxonomy has no topic")
+        _BY_PATH[key] = tax
+    return tax
+
+
+def taxonomy_for(panel: Any) -> Taxonomy:
+    """The taxonomy a panel names (`panel.topics`: a shipped id or a file; default corporate)."""
+    return load_taxonomy(getattr(panel, "topics", None) or DEFAULT_TAXONOMY)
+
+
+def panel_tagger(panel: Any) -> Callable[[str | None], list[str]]:
+    """The panel's taxonomy's `tag`, memoised on the text (one cache per taxonomy).
+
+    Refreshed posts come back with the same text run after run, so most of a daily run's
+    texts were tagged before.
+    """
+    tax = taxonomy_for(panel)
+    tag_ = tax.tag
+    cache = _TAGGERS.setdefault(id(tax), {})
+
+    def cached(text: str | None) -> list[str]:
+        hit = cache.get(text)
+        if hit is None:
+            if len(cache) > 100_000:
+                cache.clear()
+            hit = cache[text] = tag_(text)
+        return list(hit)
+
+    return cached
