@@ -12,6 +12,7 @@ asked: brand, account, requested ids...), `params`, `observed_at`, and `body` (p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -144,6 +145,61 @@ def _post_row(t: dict[str, Any], observed_at: datetime, tag: Tagger) -> dict[str
     }
 
 
+@dataclass
+class _Profiles:
+    """What the profile pages of a run said, by handle and by id."""
+
+    by_name: dict[str, tuple[dict[str, Any], datetime]]
+    name_err: dict[str, dict[str, Any]]
+    by_id: dict[str, tuple[dict[str, Any], datetime]]
+    id_err: dict[str, dict[str, Any]]
+    id_handle: dict[str, str]  # known account id → panel handle, for rename detection
+    seen: datetime | None
+
+
+def _accounts(panel: Panel, p: _Profiles, errors: list[str]) -> _Columns:
+    """One accounts row per panel account the profile pages answered for (errors: one line each)."""
+    by_name, name_err, by_id, id_err = p.by_name, p.name_err, p.by_id, p.id_err
+    acc = _Columns("accounts")
+    handle_id = {h: i for i, h in p.id_handle.items()}
+    for b in panel.brands:
+        for a in b.accounts:
+            h = a.handle.lower()
+            arow: dict[str, Any] = {"brand_id": b.id, "network": NETWORK, "handle": a.handle,
+                                    "collected_at": p.seen}
+            user: dict[str, Any] | None = None
+            if h in handle_id:  # the handle no longer resolved to its known account
+                known = handle_id[h]
+                arow["account_id"] = known
+                if known in by_id:
+                    user, arow["collected_at"] = by_id[known]
+                    renamed = user["username"].lower() != h
+                    arow["status"] = "renamed" if renamed else "ok"
+                    if renamed:
+                        errors.append(f"@{a.handle} ({b.id}) renamed to @{user['username']}: "
+                                      f"history kept on account {known}; update the panel")
+                elif known in id_err:
+                    arow["status"] = user_error_status(id_err[known])
+                    errors.append(f"@{a.handle} ({b.id}): {arow['status']} ({id_err[known].get('detail')})")
+                else:
+                    continue
+            elif h in by_name:
+                user, arow["collected_at"] = by_name[h]
+                arow["status"] = "ok"
+            elif h in name_err:
+                arow["status"] = user_error_status(name_err[h])
+                errors.append(f"@{a.handle} ({b.id}): {arow['status']} ({name_err[h].get('detail')})")
+            else:
+                continue  # no profile read for it this run (failure or stop, reported elsewhere)
+            if user is not None:
+                m = user.get("public_metrics") or {}
+                arow.update(account_id=user["id"], handle=user["username"], name=user.get("name"),
+                           followers=m.get("followers_count"), following=m.get("following_count"),
+                           posts_count=m.get("tweet_count"), listed=m.get("listed_count"))
+            acc.add(arow)
+    return acc
+
+
 def build_tables(
     panel: Panel,
     pages: Iterable[dict[str, Any]],
@@ -230,44 +286,13 @@ def build_tables(
                 key = (ctx["brand_id"], day)
                 counts[key] = counts.get(key, 0) + n
 
-    acc = _Columns("accounts")
-    handle_id = {h: i for i, h in id_handle.items()}
-    for b in panel.brands:
-        for a in b.accounts:
-            h = a.handle.lower()
-            arow: dict[str, Any] = {"brand_id": b.id, "network": NETWORK, "handle": a.handle,
-                                    "collected_at": profiles_seen}
-            user: dict[str, Any] | None = None
-            if h in handle_id:  # the handle no longer resolved to its known account
-                known = handle_id[h]
-                arow["account_id"] = known
-                if known in by_id:
-                    user, arow["collected_at"] = by_id[known]
-                    renamed = user["username"].lower() != h
-                    arow["status"] = "renamed" if renamed else "ok"
-                    if renamed:
-                        errors.append(f"@{a.handle} ({b.id}) renamed to @{user['username']}: "
-                                      f"history kept on account {known}; update the panel")
-                elif known in id_err:
-                    arow["status"] = user_error_status(id_err[known])
-                    errors.append(f"@{a.handle} ({b.id}): {arow['status']} ({id_err[known].get('detail')})")
-                else:
-                    continue
-            elif h in by_name:
-                user, arow["collected_at"] = by_name[h]
-                arow["status"] = "ok"
-            elif h in name_err:
-                arow["status"] = user_error_status(name_err[h])
-                errors.append(f"@{a.handle} ({b.id}): {arow['status']} ({name_err[h].get('detail')})")
-            else:
-                continue  # no profile read for it this run (failure or stop, reported elsewhere)
-            if user is not None:
-                m = user.get("public_metrics") or {}
-                arow.update(account_id=user["id"], handle=user["username"], name=user.get("name"),
-                           followers=m.get("followers_count"), following=m.get("following_count"),
-                           posts_count=m.get("tweet_count"), listed=m.get("listed_count"))
-            acc.add(arow)
+    acc = _accounts(panel, _Profiles(by_name, name_err, by_id, id_err, id_handle, profiles_seen), errors)
 
+    return _tables(acc, posts, mentions, counts), errors
+
+
+def _tables(acc: _Columns, posts: dict[str, dict[str, Any]], mentions: dict[tuple[str, str], dict[str, Any]],
+            counts: dict[tuple[str, date], int]) -> dict[str, pa.Table]:
     pc = _Columns("posts")
     for r in posts.values():
         pc.add(r)
@@ -277,11 +302,9 @@ def build_tables(
     cc = _Columns("mention_counts")
     for (brand, day), n in counts.items():
         cc.add({"brand_id": brand, "network": NETWORK, "day": day, "mentions": n})
-
-    tables = {
+    return {
         "accounts": acc.table(),
         "posts": pc.table().sort_by([("brand_id", "ascending"), ("post_id", "ascending")]),
         "mentions": mc.table().sort_by([("brand_id", "ascending"), ("post_id", "ascending")]),
         "mention_counts": cc.table().sort_by([("brand_id", "ascending"), ("day", "ascending")]),
     }
-    return tables, errors
