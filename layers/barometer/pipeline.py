@@ -173,6 +173,12 @@ def demo(local: LocalRun) -> DemoPlan:
     4. weekly scores over the window, then the site for the run date.
     """
     plan = demo_plan(local.panel)
+    with hold(local.lake, local.panel.id, f"barometer demo --panel {local.panel.id}"):
+        _replay(local, plan)
+    return plan
+
+
+def _replay(local: LocalRun, plan: DemoPlan) -> None:
     t0 = time.perf_counter()
     with local.client(run_clock(plan.reference)) as (client, set_now):
         backfills = [(plan.reference, plan.first_date),
@@ -193,4 +199,3 @@ def demo(local: LocalRun) -> DemoPlan:
     local.progress(f"publish {plan.run_date}")
     local.publish(plan.run_date)
     local.progress(f"done in {time.perf_counter() - t0:.1f} s\n")
-    return plan
