@@ -46,6 +46,16 @@ def coverage_gate(scores_dt: pa.Table | None, min_coverage: float, panel: str = 
     if mean + 1e-12 < min_coverage:
         return Gate(False, f"coverage {mean:.3f} (mean over {n} brands) is below min_coverage "
                            f"{min_coverage:.3f}", mean, n)
+    # Brands whose window misses more than the tolerance (score flags them `incomplete`): the
+    # leaderboard may show a few, marked; it is not replaced when they exceed the share of the
+    # panel that min_coverage leaves missing.
+    if "incomplete" in scores_dt.column_names:
+        flagged = sorted(str(b) for b, f in zip(scores_dt["brand_id"].to_pylist(),
+                                                 scores_dt["incomplete"].to_pylist(), strict=True) if f)
+        if len(flagged) > (1.0 - min_coverage) * n + 1e-9:
+            return Gate(False, f"{len(flagged)} of {n} brands have incomplete data "
+                               f"({', '.join(flagged[:5])}{'…' if len(flagged) > 5 else ''}), more than "
+                               f"min_coverage {min_coverage:.3f} allows", mean, n)
     return Gate(True, "", mean, n)
 
 
@@ -69,6 +79,7 @@ class SiteData:
     updated_at: datetime | None
     coverage: float
     brand_handles: dict[str, str] = field(default_factory=dict)
+    handles: dict[str, list[str]] = field(default_factory=dict)  # every handle of a brand, panel's first
     # Dates whose permanent files (archive pages, downloads) are built; `indicators` and
     # `topics` hold these dates (and dt) only.
     unit_dates: list[date] = field(default_factory=list)
@@ -132,17 +143,20 @@ def load_site_data(panel: Panel, dt: date, lake: Lake, top_posts: int = TOP_POST
     wstart = pc.min(cur["window_start"]).as_py() if cur.num_rows else None
     wend = pc.max(cur["window_end"]).as_py() if cur.num_rows else None
 
-    account_handles, brand_handles = _handles(panel, dt, lake)
+    account_handles, brand_handles, handles = _handles(panel, dt, lake)
     posts = _top_posts(lake, pid, dt, wstart or dt, wend or dt, top_posts, account_handles, brand_handles)
     runs = read_runs(lake, pid, dt, dt)
     return SiteData(panel=panel, dt=dt, dates=dates, scores=scores, indicators=indicators, topics=topics,
                     posts=posts, runs=runs, updated_at=updated, coverage=gate.coverage or 0.0,
-                    brand_handles=brand_handles, unit_dates=unit_dates, table_dates=table_dates)
+                    brand_handles=brand_handles, handles=handles, unit_dates=unit_dates, table_dates=table_dates)
 
 
-def _handles(panel: Panel, dt: date, lake: Lake) -> tuple[dict[str, str], dict[str, str]]:
-    """account_id → handle and brand_id → first handle, from the latest accounts partition ≤ dt."""
+def _handles(panel: Panel, dt: date, lake: Lake
+             ) -> tuple[dict[str, str], dict[str, str], dict[str, list[str]]]:
+    """account_id → handle, brand_id → first handle and brand_id → every handle (the panel's
+    accounts, then any other the latest accounts partition ≤ dt holds)."""
     brand_handles = {b.id: b.accounts[0].handle for b in panel.brands}
+    handles = {b.id: list(dict.fromkeys(a.handle for a in b.accounts if a.handle)) for b in panel.brands}
     by_account: dict[str, str] = {}
     days = [d for d in lake.partitions("accounts", panel.id) if d <= dt]
     if days:
@@ -154,7 +168,10 @@ def _handles(panel: Panel, dt: date, lake: Lake) -> tuple[dict[str, str], dict[s
                 if a:
                     by_account[a] = h
                 brand_handles.setdefault(b, h)
-    return by_account, brand_handles
+                known = handles.setdefault(b, [])
+                if h.lower() not in {k.lower() for k in known}:
+                    known.append(h)
+    return by_account, brand_handles, handles
 
 
 POST_COLUMNS = ["post_id", "brand_id", "account_id", "created_at", "kind", "text", "likes", "reposts",
