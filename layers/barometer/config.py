@@ -18,6 +18,12 @@ from barometer.errors import ConfigError
 from barometer.ids import ID_RE  # one definition, shared with the Lambda edge (aws.events)
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+# The networks a panel may list accounts on; `all` names combined rows in the lake.
+NETWORKS = ("x", "bluesky")
+ALL_NETWORKS = "all"
+# AT Protocol handles are domain names (https://atproto.com/specs/handle); DIDs are accepted too.
+BSKY_HANDLE_RE = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+BSKY_DID_RE = re.compile(r"^did:(plc|web):[a-z0-9._:%-]{1,2000}$")
 # X API v2 search: a recent-search query is at most 512 characters (full-archive allows more).
 MAX_QUERY_CHARS = 512
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -31,15 +37,43 @@ class _Strict(BaseModel):
 
 
 class Account(_Strict):
-    network: Literal["x"] = "x"
+    network: str = "x"
     handle: str
+
+    @field_validator("network")
+    @classmethod
+    def _network(cls, v: str) -> str:
+        if v not in NETWORKS:
+            raise ValueError(f"unknown network {v!r} ({', '.join(NETWORKS)})")
+        return v
 
     @field_validator("handle")
     @classmethod
-    def _handle(cls, v: str) -> str:
+    def _handle(cls, v: str, info: ValidationInfo) -> str:
         v = v.removeprefix("@")
+        if info.data.get("network") == "bluesky":
+            v = v.lower()
+            if not (BSKY_HANDLE_RE.match(v) or BSKY_DID_RE.match(v)) or len(v) > 253:
+                raise ValueError(f"bad Bluesky handle {v!r} (a domain name such as sanofi.bsky.social, or a did:)")
+            return v
         if not HANDLE_RE.match(v):
             raise ValueError(f"bad handle {v!r} (1-15 letters, digits or _)")
+        return v
+
+
+class BlueskyQuery(_Strict):
+    """A brand's mention search on Bluesky (app.bsky.feed.searchPosts): posts matching `q`,
+    and (`mentions`, default on) posts whose facets mention one of the brand's accounts."""
+
+    q: str | None = None
+    mentions: bool = True
+    lang: str | None = None
+
+    @field_validator("q")
+    @classmethod
+    def _q(cls, v: str | None) -> str | None:
+        if v is not None and (not v.strip() or _CONTROL.search(v) or len(v) > MAX_QUERY_CHARS):
+            raise ValueError(f"bad Bluesky search q {v!r} (non-empty, ≤ {MAX_QUERY_CHARS} characters)")
         return v
 
 
@@ -94,7 +128,41 @@ class Brand(_Strict):
     id: str
     name: str = Field(min_length=1)
     accounts: list[Account] = Field(min_length=1)
-    mention_query: str = Field(min_length=1)
+    # X's search query (also `mentions: {x: …}`); required when the brand has an X account.
+    mention_query: str = ""
+    # Bluesky's search (`mentions: {bluesky: {q: …}}` or `{bluesky: 'q'}`); default: posts
+    # mentioning the brand's Bluesky accounts.
+    bluesky_query: BlueskyQuery | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mentions(cls, data: object) -> object:
+        """`mentions: {x: '…', bluesky: {q: …}}`: one mention query per network."""
+        if not isinstance(data, dict) or "mentions" not in data:
+            return data
+        m = data["mentions"]
+        if not isinstance(m, dict):
+            raise ValueError("mentions: expected a query per network, e.g. {x: '…', bluesky: {q: …}}")
+        bad = sorted(str(k) for k in m if k not in NETWORKS)
+        if bad:
+            raise ValueError(f"mentions: unknown network {bad[0]!r} ({', '.join(NETWORKS)})")
+        if "x" in m and data.get("mention_query") not in (None, m["x"]):
+            raise ValueError("mentions: x's query given twice (mention_query and mentions.x)")
+        out = {k: v for k, v in data.items() if k != "mentions"}
+        if "x" in m:
+            out["mention_query"] = m["x"]
+        if "bluesky" in m:
+            bq = m["bluesky"]
+            out["bluesky_query"] = {"q": bq} if isinstance(bq, str) else bq
+        return out
+
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """The networks the brand has an account on, in NETWORKS order."""
+        return tuple(n for n in NETWORKS if any(a.network == n for a in self.accounts))
+
+    def accounts_on(self, network: str) -> list[Account]:
+        return [a for a in self.accounts if a.network == network]
 
     @field_validator("id")
     @classmethod
@@ -106,6 +174,9 @@ class Brand(_Strict):
     @field_validator("mention_query")
     @classmethod
     def _query(cls, v: str, info: ValidationInfo) -> str:
+        accounts = info.data.get("accounts") or []
+        if not v and not any(a.network == "x" for a in accounts):
+            return v  # no X account: no X search
         problem = query_problem(v)
         if problem:
             brand = info.data.get("id")
@@ -134,6 +205,20 @@ class Collection(_Strict):
     max_post_reads: int = Field(default=20_000, ge=0)
     max_user_reads: int = Field(default=20_000, ge=0)
     lang: str | None = None
+    # Issue 13 (see collect/plan.py): mentions are read without author expansion unless
+    # `author_profiles`; a daily budget in dollars of X reads (absent: read everything);
+    # the price of a counts request (X documents none per request for counts: default 0).
+    author_profiles: bool = False
+    daily_budget_usd: float | None = None
+    counts_request_usd: float = Field(default=0.0, ge=0)
+
+    @field_validator("daily_budget_usd")
+    @classmethod
+    def _budget(cls, v: float | None) -> float | None:
+        if v is not None and v <= 0:
+            raise ValueError(f"collection.daily_budget_usd: {v} is not a budget (the minimum that "
+                             "works is the panel's fixed reads: see `barometer cost`)")
+        return v
 
 
 class Demo(_Strict):
@@ -171,10 +256,28 @@ class Panel(_Strict):
                 raise ValueError(f"brands.{i}.id: duplicate brand id {b.id!r}")
             seen.add(b.id)
             for a in b.accounts:
-                if a.handle.lower() in handles:
+                key = a.handle.lower() if a.network == "x" else f"{a.network}:{a.handle.lower()}"
+                if key in handles:
                     raise ValueError(f"brands.{i}.accounts: handle @{a.handle} is used twice")
-                handles.add(a.handle.lower())
+                handles.add(key)
+            if "x" in b.networks and not b.mention_query:
+                raise ValueError(f"brands.{i}.mention_query: an X account needs a mention query "
+                                 "(mention_query, or mentions: {x: …})")
+            if b.bluesky_query is not None and "bluesky" not in b.networks and not b.bluesky_query.q:
+                raise ValueError(f"brands.{i}.mentions: bluesky: no Bluesky account to mention, and no q")
         return self
+
+    @property
+    def networks(self) -> tuple[str, ...]:
+        """The networks of the panel's accounts, in NETWORKS order (x-only panels: ('x',))."""
+        return tuple(n for n in NETWORKS if any(n in b.networks for b in self.brands))
+
+    def on_network(self, network: str) -> Panel:
+        """The panel seen from one network: each brand with its accounts there only; brands
+        without an account there are left out (their data there is missing, not zero)."""
+        brands = [b.model_copy(update={"accounts": b.accounts_on(network)})
+                  for b in self.brands if network in b.networks]
+        return self.model_copy(update={"brands": brands})
 
     def brand(self, brand_id: str) -> Brand:
         for b in self.brands:
