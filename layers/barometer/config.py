@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from barometer.errors import ConfigError
 from barometer.ids import ID_RE  # one definition, shared with the Lambda edge (aws.events)
+from barometer.topics import DEFAULT_TAXONOMY, SHIPPED, is_shipped, load_taxonomy, taxonomy_path
 
 HANDLE_RE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 # The networks a panel may list accounts on; `all` names combined rows in the lake.
@@ -198,12 +199,27 @@ class Scoring(_Strict):
     sensitivity_draws: int = Field(default=1000, ge=0, le=100_000)
     seed: int = 20180430
     min_coverage: float = Field(default=0.75, ge=0, le=1)
+    # A leaderboard resting on fewer collected days of its window than this is provisional
+    # (the window is not yet full: a new panel). Default: the whole window.
+    min_window_days: int | None = Field(default=None, ge=1, le=730)
+    # What publish does with a provisional leaderboard: publish it under a banner saying how
+    # many days it rests on, or withhold it (the published site stays as it was).
+    provisional: Literal["publish", "withhold"] = "publish"
+
+    @property
+    def min_days(self) -> int:
+        """`min_window_days`, capped at the window (default: the whole window)."""
+        return min(self.min_window_days or self.window_days, self.window_days)
+
 
 
 class Collection(_Strict):
     refresh_days: int = Field(default=7, ge=0, le=30)
     max_post_reads: int = Field(default=20_000, ge=0)
     max_user_reads: int = Field(default=20_000, ge=0)
+    # A backfill (`barometer start`, `run --mode backfill`) reads months at once: its own budget.
+    max_backfill_post_reads: int = Field(default=1_000_000, ge=0)
+    max_backfill_user_reads: int = Field(default=1_000_000, ge=0)
     lang: str | None = None
     # Issue 13 (see collect/plan.py): mentions are read without author expansion unless
     # `author_profiles`; a daily budget in dollars of X reads (absent: read everything);
@@ -230,8 +246,14 @@ class Demo(_Strict):
 
 class Panel(_Strict):
     id: str
-    name: str
+    # `name: {fr: …, en: …}` in the file sets `names` (per site language) and `name` (the
+    # panel's language's); a single string is every language's name.
+    name: str = Field(min_length=1)
+    names: dict[Literal["fr", "en"], str] = Field(default_factory=dict)
     description: str = ""
+    # The topic taxonomy: a shipped id (see barometer.topics.SHIPPED) or a YAML file of its
+    # own (relative to the panel file), validated on load.
+    topics: str = DEFAULT_TAXONOMY
     language: Literal["fr", "en"] = "fr"
     timezone: str = "Europe/Paris"
     first_date: date | None = None
@@ -246,6 +268,43 @@ class Panel(_Strict):
         if not ID_RE.match(v):
             raise ValueError(f"bad panel id {v!r} (lower-case letters, digits and -)")
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names(cls, data: object) -> object:
+        if not isinstance(data, dict) or not isinstance(data.get("name"), dict):
+            return data
+        names = {str(k): v for k, v in data["name"].items()}
+        bad = sorted(k for k in names if k not in ("fr", "en"))
+        if bad:
+            raise ValueError(f"name: unknown language {bad[0]!r} (fr, en)")
+        if not names or any(not isinstance(v, str) or not v.strip() for v in names.values()):
+            raise ValueError("name: expected a non-empty name per language, e.g. {fr: …, en: …}")
+        lang = data.get("language") if data.get("language") in names else next(iter(names))
+        return {**data, "name": names[lang], "names": {**names, **(data.get("names") or {})}}
+
+    @field_validator("topics")
+    @classmethod
+    def _topics(cls, v: str) -> str:
+        v = v.strip()
+        if not is_shipped(v) and not v.endswith((".yaml", ".yml")):
+            raise ValueError(f"unknown topic taxonomy {v!r}: a shipped one ({', '.join(SHIPPED)}) "
+                             "or a .yaml file")
+        return v
+
+    @model_validator(mode="after")
+    def _budget_floor(self) -> Panel:
+        # The fixed reads a panel file determines: every account's profile, once a day.
+        budget = self.collection.daily_budget_usd
+        floor = round(USER_USD * sum(len(b.accounts) for b in self.brands), 4)
+        if budget is not None and (budget <= 0 or budget < floor):
+            raise ValueError(f"collection.daily_budget_usd: {budget} is below the panel's fixed reads "
+                             f"(its accounts' profiles); the minimum that works is {floor}")
+        return self
+
+    def display_name(self, lang: str) -> str:
+        """The panel's name in a site language (`name: {fr: …, en: …}`), else its one name."""
+        return self.names.get(lang) or self.name  # type: ignore[call-overload]
 
     @model_validator(mode="after")
     def _unique(self) -> Panel:
@@ -290,19 +349,29 @@ def _one_line(path: Path | str, err: ValidationError) -> str:
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"]) or "(root)"
     msg = first["msg"].removeprefix("Value error, ")
-    if msg.startswith("brands.") and loc == "(root)":
+    if msg.startswith(("brands.", "name:")) and loc == "(root)":
         loc, _, msg = msg.partition(": ")
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
     return f"{path}: {loc}: {msg}{more}"
 
 
-def parse_panel(data: object, source: str = "<panel>") -> Panel:
+def parse_panel(data: object, source: str = "<panel>", base: Path | None = None) -> Panel:
+    """A panel from its parsed YAML; its topic taxonomy is loaded and validated too (a file
+    is looked for relative to `base`, the panel file's folder, then the working directory)."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: (root): expected a mapping of panel fields")
     try:
-        return Panel.model_validate(data)
+        panel = Panel.model_validate(data)
     except ValidationError as e:
         raise ConfigError(_one_line(source, e)) from None
+    if is_shipped(panel.topics):
+        return panel
+    try:
+        path = taxonomy_path(panel.topics, base)
+        load_taxonomy(path)
+    except ConfigError as e:
+        raise ConfigError(f"{source}: topics: {e}") from None
+    return panel.model_copy(update={"topics": str(path.resolve())})
 
 
 def load_panel(path: str | Path) -> Panel:
@@ -319,7 +388,7 @@ def load_panel(path: str | Path) -> Panel:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise ConfigError(f"{p}:{where}: not valid YAML") from None
-    return parse_panel(data, str(p))
+    return parse_panel(data, str(p), p.parent)
 
 
 def panels_dir() -> Path:

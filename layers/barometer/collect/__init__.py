@@ -38,10 +38,11 @@ from barometer.collect.options import (
 )
 from barometer.collect.parse import build_tables
 from barometer.collect.runner import Run
-from barometer.collect.tables import COLLECT_TABLES, commit, prior_posts, tagger, unsaved_dates
+from barometer.collect.tables import COLLECT_TABLES, commit, prior_posts, unsaved_dates
 from barometer.config import Panel
 from barometer.lake.store import Lake
 from barometer.runs import StageSummary, recorded, utcnow
+from barometer.topics import panel_tagger
 
 __all__ = ["COLLECT_TABLES", "MANIFEST", "X_EPOCH_MS", "CollectOptions", "prior_posts", "run_collect",
            "snowflake_time"]
@@ -76,7 +77,7 @@ def run_collect(panel: Panel, dt: date, lake: Lake, client: tweepy.Client,
             "finished_at": utcnow().isoformat(), "pages": r.f.seq, "mode": options.mode, "brands": options.brands,
             "refresh_days": r.refresh_days, "late": late, "unsaved": [d.isoformat() for d in unsaved],
             "stopped": r.stopped, "reads": r.reads.to_json()})
-        tables, data_errors = build_tables(panel, r.f.pages, prior, tagger())
+        tables, data_errors = build_tables(panel, r.f.pages, prior, panel_tagger(panel))
         rows, notes = commit(lake, panel, dt, tables, r.reads, brands, run_id=summary.run_id,
                              recorded_at=options.now, late=late, unsaved=unsaved)
         _save_state(lake, panel, dt, r, options)

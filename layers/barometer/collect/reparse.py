@@ -21,11 +21,12 @@ import pyarrow.parquet as pq
 from barometer.collect import MANIFEST
 from barometer.collect.parse import build_tables
 from barometer.collect.reads import COMPLETE, SOURCES, Reads
-from barometer.collect.tables import commit, prior_posts, tagger
+from barometer.collect.tables import commit, prior_posts
 from barometer.config import Panel
 from barometer.errors import BarometerError
 from barometer.lake.store import Lake
 from barometer.runs import StageSummary
+from barometer.topics import panel_tagger
 
 START = "run"  # the first object of each run folder: `00001-run.json.gz`
 
@@ -87,7 +88,7 @@ def reparse(panel: Panel, dt: date, lake: Lake) -> StageSummary:
     pages = [p for p in (lake.get_json_gz(k) for k in keys[1:]) if p.get("endpoint") != START]
     refresh_days = start.get("refresh_days", panel.collection.refresh_days)
     prior = prior_posts(lake, panel.id, dt, int(refresh_days))
-    tables, errors = build_tables(panel, pages, prior, tagger())
+    tables, errors = build_tables(panel, pages, prior, panel_tagger(panel))
     subset = start.get("brands")
     brands = [b.id for b in panel.brands if subset is None or b.id in subset]
     if manifest is None:

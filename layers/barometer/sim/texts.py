@@ -1,11 +1,15 @@
-"""French post texts for the simulated world, drawn from topic families.
+"""Post texts for the simulated world, drawn from the topic families of the panel's sector.
 
-Every generated text contains at least one keyword of its family *literally* (as written in
-`FAMILIES`), so a keyword taxonomy can tag it; `FAMILIES` is the list of families → keywords
-the generator uses. Brand posts lean on pathologies, innovation and causes; posts by others
-on industry news and scandals (the 2018 barometer's finding).
+A `Sector` holds a sector's wording: families → keywords, their hashtags and article forms,
+the share of each family in brand posts and in posts by others, the templates and the phrases
+they draw from, and the bios and institutions of the simulated population. Every generated
+text contains at least one keyword of its family *literally*, so the sector's keyword taxonomy
+can tag it. The pharma sector is the module constants below (the 2018 barometer's world: brand
+posts lean on pathologies, innovation and causes; posts by others on industry news and
+scandals); the other sectors are data (`barometer/sim/sectors/*.yaml`, see `sim.sectors`).
 
-All randomness comes from the `random.Random` passed in: texts are deterministic per seed.
+All randomness comes from the `random.Random` passed in: texts are deterministic per seed, and
+the pharma sector draws exactly as it always has (the demo's pinned figures depend on it).
 """
 
 from __future__ import annotations
@@ -373,6 +377,40 @@ def _cumulative(mix: dict[str, float]) -> tuple[float, ...]:
     return tuple(out)
 
 
+_MENTION_REPLY_TEMPLATES = (
+    "{opinion} Et sur {kw_art}, vous comptez faire quoi ?",
+    "Merci pour ces infos sur {kw_art} {tags}",
+    "Et {kw_art}, on en parle ? {opinion}",
+)
+
+
+@dataclass(frozen=True)
+class Sector:
+    """A sector's wording for the simulator (see the module docstring)."""
+
+    id: str
+    families: dict[str, tuple[str, tuple[str, ...]]]  # family id → (label, keywords as written)
+    hashtags: dict[str, str]  # keyword → its hashtag
+    default_tag: str  # hashtag of a keyword without one
+    generic_tags: tuple[str, ...]
+    articles: dict[str, str]  # keyword → with its article ("le diabète")
+    brand_mix: dict[str, float]  # family id → share in brand posts
+    mention_mix: dict[str, float]  # family id → share in posts by others
+    # brand, reply, quote, mention, mention_reply, noise → templates
+    templates: dict[str, tuple[str, ...]]
+    picks: dict[str, tuple[str, ...]]  # template field → phrases
+    bios: tuple[str, ...] = ()  # other authors' bios (empty: the default pool)
+    institutions: tuple[tuple[str, str], ...] = ()  # (handle, name) brand posts tag
+    lang: str = "fr"
+
+    def keywords(self) -> list[tuple[str, str]]:
+        """(family id, keyword) of every keyword the texts may contain."""
+        return [(f, kw) for f, (_, kws) in self.families.items() for kw in kws]
+
+
+TEMPLATE_KINDS = ("brand", "reply", "quote", "mention", "mention_reply", "noise")
+
+
 @dataclass(frozen=True)
 class Text:
     text: str
@@ -408,6 +446,14 @@ _PICKS: dict[str, tuple[str, ...]] = {
     "pct": ("12", "18", "25", "30", "40", "50", "60", "75"),
 }
 
+# The pharma world's wording (its population's bios and institutions: `sim.sectors.PHARMA`).
+PHARMA_TEXTS = Sector(
+    "pharma", FAMILIES, _HASHTAGS, "#santé", _GENERIC_TAGS, _ARTICLE, BRAND_MIX, MENTION_MIX,
+    {"brand": _BRAND_TEMPLATES, "reply": _REPLY_TEMPLATES, "quote": _QUOTE_TEMPLATES,
+     "mention": _MENTION_TEMPLATES, "mention_reply": _MENTION_REPLY_TEMPLATES, "noise": _NOISE_TEMPLATES},
+    _PICKS,
+)
+
 
 class TextMaker:
     """Composes tweets from templates, drawing every choice from the `random.Random` given.
@@ -416,21 +462,24 @@ class TextMaker:
     `random()` rather than `choice()`, and only the fields a template uses are drawn.
     """
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, sector: Sector | None = None) -> None:
         self.rng = rng
+        self.sector = s = sector or PHARMA_TEXTS
         self._links = tuple(
             "https://t.co/" + "".join(rng.choice(_LINK_CHARS) for _ in range(10)) for _ in range(4096)
         )
         self._fams = {
             name: (tuple(mix), _cumulative(mix))
-            for name, mix in (("brand", BRAND_MIX), ("mention", MENTION_MIX))
+            for name, mix in (("brand", s.brand_mix), ("mention", s.mention_mix))
         }
+        self._t = s.templates
 
     def _pick(self, seq: tuple[str, ...]) -> str:
         return seq[int(self.rng.random() * len(seq))]
 
     def _render(self, templates: tuple[str, ...], mix: str, **extra: str) -> Text:
         r = self.rng.random
+        s = self.sector
         fams, cum = self._fams[mix]
         x = r()
         fam = fams[-1]
@@ -438,7 +487,7 @@ class TextMaker:
             if x < c:
                 fam = f
                 break
-        kw = self._pick(FAMILIES[fam][1])
+        kw = self._pick(s.families[fam][1])
         template = self._pick(templates)
         fields: dict[str, str] = {}
         for name in _fields_of(template):
@@ -449,47 +498,40 @@ class TextMaker:
             elif name == "kw_cap":
                 fields[name] = _cap(kw)
             elif name == "kw_art":
-                fields[name] = _ARTICLE.get(kw, kw)
+                fields[name] = s.articles.get(kw, kw)
             elif name == "tags":
-                tag = _HASHTAGS.get(kw, "#santé")
-                fields[name] = f"{tag} {self._pick(_GENERIC_TAGS)}" if r() < 0.5 else tag
+                tag = s.hashtags.get(kw, s.default_tag)
+                fields[name] = f"{tag} {self._pick(s.generic_tags)}" if r() < 0.5 else tag
             elif name == "link":
                 fields[name] = self._links[int(r() * 4096)] if r() < 0.45 else ""
             else:
-                fields[name] = self._pick(_PICKS[name])
+                fields[name] = self._pick(s.picks[name])
         text = template.format(**fields)
         if "  " in text or text.endswith(" "):
             text = " ".join(text.split())
         return Text(text, fam, kw)
 
     def brand_post(self) -> Text:
-        return self._render(_BRAND_TEMPLATES, "brand")
+        return self._render(self._t["brand"], "brand")
 
     def brand_reply(self, to_handle: str) -> Text:
-        t = self._render(_REPLY_TEMPLATES, "brand")
+        t = self._render(self._t["reply"], "brand")
         return Text(f"@{to_handle} {t.text}", t.family, t.keyword)
 
     def brand_quote(self) -> Text:
-        return self._render(_QUOTE_TEMPLATES, "brand")
+        return self._render(self._t["quote"], "brand")
 
     def mention(self, brand_ref: str) -> Text:
         """A post by someone else naming a brand (`brand_ref` is '@handle' or its name)."""
-        return self._render(_MENTION_TEMPLATES, "mention", brand=brand_ref)
+        return self._render(self._t["mention"], "mention", brand=brand_ref)
 
     def mention_reply(self, to_handle: str) -> Text:
-        t = self._render(
-            (
-                "{opinion} Et sur {kw_art}, vous comptez faire quoi ?",
-                "Merci pour ces infos sur {kw_art} {tags}",
-                "Et {kw_art}, on en parle ? {opinion}",
-            ),
-            "mention",
-        )
+        t = self._render(self._t["mention_reply"], "mention")
         return Text(f"@{to_handle} {t.text}", t.family, t.keyword)
 
     def noise(self) -> Text:
-        """A health post naming no panel brand (search must not match it)."""
-        return self._render(_NOISE_TEMPLATES, "mention")
+        """A post of the sector naming no panel brand (search must not match it)."""
+        return self._render(self._t["noise"], "mention")
 
     @staticmethod
     def retweet(handle: str, text: str) -> str:

@@ -3,7 +3,8 @@
 `build_world(panel, seed)` is deterministic: the same panel, seed and end date give the same
 world, byte for byte. For the pharma-fr panel at its demo run date the world is calibrated
 to the 2018 barometer (see `calibration`); any other panel gets plausible seeded defaults
-from its brands, so `barometer run --panel FILE` works on any panel.
+from its brands, so `barometer run --panel FILE` works on any panel. Texts, bios and the
+institutions brand posts tag are in the panel's sector (`sectors.sector_for`).
 
 The world's data types live in `model` (re-exported here); the phases in `worldgen`.
 """
@@ -34,6 +35,7 @@ from barometer.sim.model import (
     stable_user_id,
     to_ms,
 )
+from barometer.sim.sectors import sector_for
 from barometer.sim.texts import TextMaker
 from barometer.sim.worldgen.accounts import add_author_pool, add_brand_accounts, add_institutions
 from barometer.sim.worldgen.calibrate import calibrate_interactions
@@ -102,7 +104,7 @@ def _draft(panel: Panel, seed: int, end: date) -> Draft:
     calibrated = _calibrated(panel, end)
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
-    texts = TextMaker(rng)
+    texts = TextMaker(rng, sector_for(panel))  # the panel's sector's wording (pharma: the 2018 world)
     segs = segments(start, end, panel.scoring.window_days)
     if calibrated:
         segs["ref"] = (cal.REF_START, cal.REF_DAY)

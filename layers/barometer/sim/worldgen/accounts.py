@@ -53,6 +53,7 @@ def add_author_pool(d: Draft) -> None:
     pool_followers = np.minimum(nrng.lognormal(5.6, 1.7, n_pool).astype(np.int64), 3_000_000)
     created = nrng.integers(day_ms(date(2008, 1, 1)), d.start_ms, size=n_pool)
     used_handles = {h.lower() for h in d.handle_of.values()}
+    bios = d.texts.sector.bios or BIOS  # the panel's sector's
     for i in range(n_pool):
         c_ms = int(created[i])
         if c_ms < day_ms(date(2014, 1, 1)):
@@ -73,7 +74,7 @@ def add_author_pool(d: Draft) -> None:
             handle,
             f"{first} {last}",
             c_ms,
-            rng.choice(BIOS),
+            rng.choice(bios),
             rng.choice(CITIES),
             f > 50_000 and rng.random() < 0.5,
             f,
@@ -88,8 +89,8 @@ def add_author_pool(d: Draft) -> None:
 
 
 def add_institutions(d: Draft) -> None:
-    """The institutions brand posts tag: verified accounts with stable ids."""
-    for handle, name in INSTITUTIONS:
+    """The institutions brand posts tag (the panel's sector's): verified accounts with stable ids."""
+    for handle, name in d.texts.sector.institutions or INSTITUTIONS:
         uid = stable_user_id(handle)
         d.users[uid] = User(
             uid,
