@@ -23,7 +23,8 @@ work), `reads` (completeness), `tables` (lake reads and the commit), `fetch`, `p
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import time
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import tweepy
@@ -48,6 +49,9 @@ __all__ = ["COLLECT_TABLES", "MANIFEST", "X_EPOCH_MS", "CollectOptions", "prior_
            "snowflake_time"]
 
 MANIFEST = "manifest.json.gz"  # written last in a run's raw folder: its pages are complete
+# A day's collection gives up at D+2 04:00 UTC: an hour before the next scheduled run (D+1's,
+# at 06:00/07:00 Paris), so score and publish of D finish before it starts.
+GIVE_UP = timedelta(hours=4)
 
 
 def late_reason(r: Run) -> str | None:
@@ -79,7 +83,7 @@ def run_collect(panel: Panel, dt: date, lake: Lake, client: tweepy.Client,
             "stopped": r.stopped, "reads": r.reads.to_json()})
         tables, data_errors = build_tables(panel, r.f.pages, prior, panel_tagger(panel))
         rows, notes = commit(lake, panel, dt, tables, r.reads, brands, run_id=summary.run_id,
-                             recorded_at=options.now, late=late, unsaved=unsaved)
+                             recorded_at=options.now, late=late, unsaved=unsaved, merge=options.resume)
         _save_state(lake, panel, dt, r, options)
         _finish(summary, r, rows, [*notes, *data_errors], options)
     return summary
@@ -90,7 +94,7 @@ def _save_state(lake: Lake, panel: Panel, dt: date, r: Run, options: CollectOpti
     for a brand subset, of its own brands)."""
     at = cstate.load_at(lake, panel.id, dt)
     state = r.state
-    if at is not None:
+    if at is not None and not options.resume:  # a resumed run started from `at` itself
         mine = None
         if options.brands is not None:
             acc = state["accounts"]
@@ -98,6 +102,22 @@ def _save_state(lake: Lake, panel: Panel, dt: date, r: Run, options: CollectOpti
             mine |= {b.id for b in r.brands}  # timelines are keyed by account id, mentions and counts by brand
         state = cstate.merge_rerun(at, state, r.streams_done, mine)
     cstate.save(lake, panel.id, dt, state)
+
+
+def resume_details(r: Run, options: CollectOptions) -> dict[str, Any]:
+    """`work_left`: the run stopped for time (its deadline, or a rate-limit window resetting past
+    it) with streams unread, and the day's deadline (`options.give_up_at`) allows another
+    invocation; `resume_after`: when (UTC, ISO 8601 with Z, the Wait state's TimestampPath) the
+    next one can start, the window's reported reset. The state machine loops on them."""
+    at = r.f.resume_at
+    if r.fatal or not r.stopped or at is None:
+        return {"work_left": False}
+    after = datetime.fromtimestamp(max(at, time.time()), UTC).replace(tzinfo=None)
+    give_up = options.give_up_at or (midnight(r.dt + timedelta(days=2)) + GIVE_UP)
+    if after >= give_up:
+        return {"work_left": False, "gave_up": f"the next invocation ({after:%Y-%m-%d %H:%M} UTC) "
+                                                f"would start after the day's deadline ({give_up:%Y-%m-%d %H:%M} UTC)"}
+    return {"work_left": True, "resume_after": after.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def _finish(summary: StageSummary, r: Run, rows: dict[str, int], notes: list[str],
@@ -109,6 +129,7 @@ def _finish(summary: StageSummary, r: Run, rows: dict[str, int], notes: list[str
     summary.brands_ok = len(r.done - r.failed)
     details: dict[str, Any] = {"rows": rows, "mode": options.mode, "pages": r.f.seq - 1,
                                "stopped": r.stopped, "cost_usd": summary.cost_usd}
+    details.update(resume_details(r, options))
     summary.details = details
     if r.fatal or (r.failed and len(r.failed) == len(r.brands)):
         status: Literal["ok", "partial", "failed"] = "failed"

@@ -188,10 +188,12 @@ def write_completeness(lake: Lake, panel: str, dt: date, new: pa.Table) -> int:
 
 def commit(lake: Lake, panel: Panel, dt: date, tables: dict[str, pa.Table], reads: Reads,
            brands: list[str], *, run_id: str, recorded_at: datetime, late: str | None = None,
-           unsaved: list[date] | None = None, record: bool = True) -> tuple[dict[str, int], list[str]]:
+           unsaved: list[date] | None = None, record: bool = True,
+           merge: bool = False) -> tuple[dict[str, int], list[str]]:
     """Write a run's rows for (panel, dt) as the module doc says; returns rows per table and
     one line per thing kept or skipped. `record=False` leaves `completeness` alone (a reparse of
-    a run from before that table: its reads are unknown)."""
+    a run from before that table: its reads are unknown). `merge=True` (a resumed invocation of
+    the date, which read only what earlier ones left) replaces no rows: it merges them by key."""
     notes: list[str] = []
     profile_spans(panel, dt, tables["accounts"], reads, brands, late)
     complete = reads.complete()
@@ -209,7 +211,8 @@ def commit(lake: Lake, panel: Panel, dt: date, tables: dict[str, pa.Table], read
             old = stored(lake, name, panel.id, dt)
             rows[name] = old.num_rows if old is not None else 0
             continue
-        rows[name] = _write_table(lake, panel.id, dt, name, new, complete[TABLE_SOURCE[name]], late is not None)
+        replace = set() if merge else complete[TABLE_SOURCE[name]]
+        rows[name] = _write_table(lake, panel.id, dt, name, new, replace, late is not None)
     for source, why in reads.incomplete().items():
         if why and not (source == "profiles" and late):
             names = sorted(why)

@@ -16,6 +16,11 @@ I64 = pa.int64()
 F64 = pa.float64()
 LIST_STR = pa.list_(pa.string())
 
+NET_DOC = "social network: x or bluesky (a file written before the column existed reads as x)"
+# Index rows (indicators, scores, topics): a panel on several networks has rows per network and
+# combined rows (`all`); a panel on one network has that network's rows only.
+INDEX_NET_DOC = "x, bluesky, or all for the combined index (a file without the column reads as x)"
+
 
 def _s(*fields: tuple[str, pa.DataType, str]) -> pa.Schema:
     return pa.schema(
@@ -32,7 +37,7 @@ POST_METRICS = (
 
 ACCOUNTS = _s(
     ("brand_id", STR, "brand id from the panel"),
-    ("network", STR, "social network (x)"),
+    ("network", STR, NET_DOC),
     ("account_id", STR, "stable account id on the network"),
     ("handle", STR, "handle at collection time, without @"),
     ("name", STR, "display name"),
@@ -47,7 +52,7 @@ ACCOUNTS = _s(
 POSTS = _s(
     ("post_id", STR, "post id"),
     ("brand_id", STR, "brand id"),
-    ("network", STR, "social network (x)"),
+    ("network", STR, NET_DOC),
     ("account_id", STR, "author account id (the brand's)"),
     ("created_at", TS, "UTC creation time"),
     ("kind", STR, "original, reply, quote or repost"),
@@ -64,7 +69,7 @@ POSTS = _s(
 MENTIONS = _s(
     ("post_id", STR, "post id"),
     ("brand_id", STR, "brand mentioned"),
-    ("network", STR, "social network (x)"),
+    ("network", STR, NET_DOC),
     ("author_id", STR, "author account id"),
     ("author_handle", STR, "author handle"),
     ("author_followers", I64, "author followers at observed_at"),
@@ -80,13 +85,14 @@ MENTIONS = _s(
 
 MENTION_COUNTS = _s(
     ("brand_id", STR, "brand"),
-    ("network", STR, "social network (x)"),
+    ("network", STR, NET_DOC),
     ("day", pa.date32(), "UTC day counted"),
     ("mentions", I64, "posts matching the brand's mention query that day"),
 )
 
 INDICATORS = _s(
     ("brand_id", STR, "brand"),
+    ("network", STR, INDEX_NET_DOC),
     ("indicator", STR, "indicator id"),
     ("attribute", STR, "relational, expression or engagement"),
     ("value", F64, "raw value; null when the brand has no data for it"),
@@ -101,6 +107,7 @@ INDICATORS = _s(
 
 SCORES = _s(
     ("brand_id", STR, "brand"),
+    ("network", STR, INDEX_NET_DOC),
     ("brand_name", STR, "brand display name"),
     ("leadership", F64, "opinion leadership index 0-100"),
     ("relational", F64, "relational power 0-100"),
@@ -121,6 +128,7 @@ SCORES = _s(
 
 TOPICS = _s(
     ("brand_id", STR, "brand"),
+    ("network", STR, INDEX_NET_DOC),
     ("source", STR, "posts or mentions"),
     ("topic", STR, "topic id"),
     ("family", STR, "topic family id"),
@@ -150,7 +158,7 @@ RUNS = _s(
 # barometer.collect.tables). `profiles` rows are the run date's followers snapshot.
 COMPLETENESS = _s(
     ("brand_id", STR, "brand"),
-    ("network", STR, "social network (x)"),
+    ("network", STR, NET_DOC),
     ("source", STR, "profiles, posts, mentions or counts"),
     ("day", pa.date32(), "UTC day the read covers (profiles: the run date's snapshot)"),
     ("status", STR, "complete, partial or none: how completely that day was read"),
@@ -171,6 +179,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "completeness": COMPLETENESS,
 }
 TABLES = tuple(SCHEMAS)
+# Tables whose rows belong to a network (the `network` column; null in older files = x).
+NETWORK_TABLES = tuple(t for t, s in SCHEMAS.items() if "network" in s.names)
 
 # Hive partition keys, in path order; Glue partition keys are generated from these too.
 PARTITION_KEYS = pa.schema([pa.field("panel", pa.string()), pa.field("dt", pa.date32())])

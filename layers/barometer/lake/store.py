@@ -56,6 +56,24 @@ def filesystem_for(uri: str, s3: S3Options | None = None) -> tuple[pafs.FileSyst
     raise ConfigError(f"lake URI {uri!r}: scheme must be file:// or s3://")
 
 
+def with_network(t: pa.Table) -> pa.Table:
+    """`t` with its `network` column's nulls read as `x` (files written before the column
+    existed: every such row came from X)."""
+    i = t.schema.get_field_index("network")
+    if i < 0 or t.column(i).null_count == 0:
+        return t
+    col = t.column(i)
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(pa.string())
+    return t.set_column(i, t.schema.field(i).with_type(pa.string()), col.fill_null("x"))
+
+
+def network_is(network: str) -> ds.Expression:
+    """A dataset filter on `network` that counts a missing value (older files) as `x`."""
+    f = ds.field("network")
+    return (f == network) | f.is_null() if network == "x" else f == network
+
+
 class Lake:
     """Typed read/write access to the lake tables and the raw archive."""
 
@@ -77,6 +95,8 @@ class Lake:
     ) -> str:
         """Replace one part of a partition with `data` (cast to the table's schema)."""
         schema = SCHEMAS[table]
+        if "network" in schema.names and "network" not in data.column_names:
+            data = data.append_column("network", pa.array(["x"] * data.num_rows, pa.string()))  # X-only writers
         data = data.select(schema.names).cast(schema)
         key = f"{self.partition_path(table, panel, dt)}/{part}.parquet"
         self._write_atomic(key, lambda sink: pq.write_table(data, sink, compression="zstd"))
@@ -103,7 +123,7 @@ class Lake:
         ):
             if cond is not None:
                 expr = cond if expr is None else expr & cond
-        return dset.to_table(columns=columns, filter=expr)
+        return with_network(dset.to_table(columns=columns, filter=expr))
 
     def dataset(self, table: str, dictionary: tuple[str, ...] = ()) -> ds.Dataset:
         """The table as a pyarrow dataset. The `dictionary` columns (strings, or lists of

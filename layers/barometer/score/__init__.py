@@ -19,15 +19,17 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import pyarrow as pa
 
-from barometer.config import Panel, Scoring
+from barometer.config import ALL_NETWORKS, Panel, Scoring
 from barometer.errors import BarometerError
 from barometer.lake.schemas import INDICATORS as INDICATORS_SCHEMA
 from barometer.lake.schemas import SCORES as SCORES_SCHEMA
+from barometer.lake.schemas import TOPICS as TOPICS_SCHEMA
 from barometer.lake.store import Lake
 from barometer.runs import StageSummary, recorded
 from barometer.score.completeness import Gaps, assess
 from barometer.score.definitions import ATTRIBUTE_IDS, INDICATOR_IDS, INDICATORS
 from barometer.score.indicators import Values, Window, WindowData, compute_values, load_window
+from barometer.score.networks import NetworkLake, index_networks, labelled, rows_of
 from barometer.score.scoring import ScoreResult, score_matrix, score_values, value_matrix
 from barometer.score.sensitivity import Sensitivity
 
@@ -42,6 +44,7 @@ __all__ = [
     "Values",
     "Window",
     "compute",
+    "compute_all",
     "indicators_table",
     "previous_ranks",
     "rank_bands",
@@ -64,6 +67,8 @@ class ScoreRun:
     topics: pa.Table
     gaps: Gaps
     details: dict[str, object] = field(default_factory=dict)
+    # The rows' `network`: the panel's one network, a network of a multi-network panel, or all.
+    network: str = "x"
 
 
 def compute(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) -> ScoreRun:
@@ -83,7 +88,29 @@ def compute(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) 
     result = score_matrix(brand_ids, mat, scoring)
     bands = rank_bands(result, scoring)
     topics = topic_rows(data, lake)
-    return ScoreRun(panel, dt, w, values, result, bands, topics, gaps, details)
+    return ScoreRun(panel, dt, w, values, result, bands, topics, gaps, details, panel.networks[0])
+
+
+def compute_all(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) -> list[ScoreRun]:
+    """The runs of every index network of the panel (see barometer.score.networks): the panel's
+    one network, or the combined index (`all`) first, then each network that has data."""
+    nets = index_networks(panel)
+    if len(nets) == 1:
+        return [compute(panel, dt, lake, scoring)]
+    runs = [compute(panel, dt, lake, scoring)]
+    runs[0].network = ALL_NETWORKS
+    errors: list[str] = []
+    for net in nets[1:]:
+        try:
+            run = compute(panel.on_network(net), dt, NetworkLake(lake, net), scoring)
+        except BarometerError as e:  # no data on that network: its index is missing
+            errors.append(f"{net}: {e}")
+            continue
+        run.network = net
+        runs.append(run)
+    if errors:
+        runs[0].details["network_errors"] = errors
+    return runs
 
 
 def indicators_table(run: ScoreRun) -> pa.Table:
@@ -98,6 +125,7 @@ def indicators_table(run: ScoreRun) -> pa.Table:
     missing = np.isnan(r.values)
     return pa.table({
         "brand_id": pa.array(np.repeat(np.array(r.brand_ids, dtype=object), k), pa.string()),
+        "network": pa.array([run.network] * (n * k), pa.string()),
         "indicator": pa.array(list(INDICATOR_IDS) * n, pa.string()),
         "attribute": pa.array([i.attribute for i in INDICATORS] * n, pa.string()),
         "value": col(r.values),
@@ -129,6 +157,7 @@ def scores_table(run: ScoreRun, rank_prev: dict[str, int] | None = None,
     flagged = g.incomplete
     return pa.table({
         "brand_id": pa.array(ids, pa.string()),
+        "network": pa.array([run.network] * len(ids), pa.string()),
         "brand_name": pa.array([names.get(b, b) for b in ids], pa.string()),
         "leadership": fcol(r.leadership),
         **{a: fcol(r.attributes[:, j]) for j, a in enumerate(ATTRIBUTE_IDS)},
@@ -145,12 +174,14 @@ def scores_table(run: ScoreRun, rank_prev: dict[str, int] | None = None,
     }, schema=SCORES_SCHEMA)
 
 
-def previous_ranks(panel: Panel, dt: date, lake: Lake) -> dict[str, int]:
-    """Ranks of the latest scores partition before `dt` (empty when there is none)."""
+def previous_ranks(panel: Panel, dt: date, lake: Lake, network: str | None = None) -> dict[str, int]:
+    """Ranks of the latest scores partition before `dt` (empty when there is none), on one
+    index network (default: the leaderboard's)."""
     before = [d for d in lake.partitions("scores", panel.id) if d < dt]
     if not before:
         return {}
-    t = lake.read("scores", panel.id, before[-1], before[-1], columns=["brand_id", "rank"])
+    t = lake.read("scores", panel.id, before[-1], before[-1], columns=["brand_id", "network", "rank"])
+    t = rows_of(t, network or index_networks(panel)[0])
     return {b: int(k) for b, k in zip(t["brand_id"].to_pylist(), t["rank"].to_pylist(), strict=True)
             if b is not None and k is not None}
 
@@ -159,11 +190,14 @@ def run_score(panel: Panel, dt: date, lake: Lake, computed_at: datetime | None =
               run_id: str | None = None) -> StageSummary:
     """The score stage for (panel, dt): write indicators, scores and topics; record the run."""
     with recorded(lake, StageSummary.start("score", panel.id, dt, run_id=run_id)) as summary:
-        run = compute(panel, dt, lake)
-        lake.write_partition("indicators", panel.id, dt, indicators_table(run))
-        prev = previous_ranks(panel, dt, lake)
-        lake.write_partition("scores", panel.id, dt, scores_table(run, prev, computed_at))
-        lake.write_partition("topics", panel.id, dt, run.topics)
+        runs = compute_all(panel, dt, lake)
+        run = runs[0]  # the leaderboard's: the panel's one network, or all
+        lake.write_partition("indicators", panel.id, dt, pa.concat_tables([indicators_table(r) for r in runs]))
+        prev = {r.network: previous_ranks(panel, dt, lake, r.network) for r in runs}
+        lake.write_partition("scores", panel.id, dt, pa.concat_tables(
+            [scores_table(r, prev[r.network], computed_at) for r in runs]))
+        lake.write_partition("topics", panel.id, dt, pa.concat_tables(
+            [labelled(r.topics, r.network) for r in runs]).select(TOPICS_SCHEMA.names).cast(TOPICS_SCHEMA))
 
         r = run.result
         low = [b for b, c in zip(r.brand_ids, r.coverage, strict=True) if c < panel.scoring.min_coverage]
@@ -179,6 +213,7 @@ def run_score(panel: Panel, dt: date, lake: Lake, computed_at: datetime | None =
             "window_start": run.window.start.isoformat(), "window_end": run.window.end.isoformat(),
             "leader": leader, "topics_rows": run.topics.num_rows, **run.details,
             "incomplete_brands": int(run.gaps.incomplete.sum()),
+            **({"networks": [r.network for r in runs]} if len(runs) > 1 else {}),
         })
         summary.finish("partial" if low or gap_lines else "ok")
     return summary

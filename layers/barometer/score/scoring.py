@@ -179,6 +179,14 @@ def base_weights(scoring: Scoring) -> tuple[np.ndarray, np.ndarray]:
                 raise ConfigError(f"scoring.{name}.{key}: weight must be a finite number ≥ 0")
     wi = np.array([float(scoring.indicator_weights.get(i, 1.0)) for i in INDICATOR_IDS])
     wa = np.array([float(scoring.attribute_weights.get(a, 1.0)) for a in ATTRIBUTE_IDS])
+    # Weights summing to 0 would leave every leadership undefined, or silently drop a weighted
+    # attribute: refused, like a negative weight.
+    if not wa.sum() > 0:
+        raise ConfigError("scoring.attribute_weights: the weights sum to 0 (at least one must be > 0)")
+    for a, w_a, w_in in zip(ATTRIBUTE_IDS, wa, wi @ MEMBERSHIP, strict=True):
+        if w_a > 0 and not w_in > 0:
+            raise ConfigError(f"scoring.indicator_weights: the indicators of {a} sum to 0 "
+                              f"(weigh one > 0, or the attribute 0)")
     for ind, (lo, hi) in scoring.goalposts.items():
         if ind not in INDICATOR_IDS:
             raise ConfigError(f"scoring.goalposts: unknown indicator {ind!r}")
