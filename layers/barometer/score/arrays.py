@@ -68,6 +68,8 @@ def dense_ranks(x: np.ndarray) -> np.ndarray:
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     lo, hi = int(x.min()), int(x.max())
+    if hi - lo > np.iinfo(np.int64).max:  # x − lo would overflow int64 (ids are ≥ 0: never)
+        return dense_ranks_argsort(x)
     if hi - lo <= 4 * n + 1024:
         # Ids from a compact range: a presence table instead of a sort.
         present = np.zeros(hi - lo + 1, dtype=bool)
