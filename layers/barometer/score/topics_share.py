@@ -8,7 +8,7 @@ of `mentions`.
 
 Topics come from the `topics` column the collector filled at collection time; rows where it is
 null (collected before tagging existed, or by an older collector) are tagged here from their
-text with the same taxonomy, so history can be rescored without recollecting.
+text with the panel's taxonomy, so history can be rescored without recollecting.
 """
 
 from __future__ import annotations
@@ -22,16 +22,25 @@ from barometer.lake.schemas import TOPICS
 from barometer.lake.store import Lake
 from barometer.score import arrays as ar
 from barometer.score.indicators import WindowData, _created_in
-from barometer.topics import Taxonomy, default_taxonomy
+from barometer.topics import Taxonomy, taxonomy_for
 
 SOURCES = ("posts", "mentions")
 
 
 def _fill_topics(rows: pa.Table, table: str, data: WindowData, lake: Lake | None,
                  taxonomy: Taxonomy) -> pa.ChunkedArray | pa.Array:
-    """The rows' topics, tagging from the text where the stored column is null."""
+    """The rows' topics, tagging from the text where the stored column is null, or names a
+    topic the panel's taxonomy does not know (collected under another taxonomy)."""
     topics = rows["topics"]
     missing = pc.is_null(topics)
+    flat = pc.list_flatten(topics)
+    if len(flat):
+        unknown = pc.invert(pc.is_in(flat, value_set=pa.array(taxonomy.topic_ids, pa.string())))
+        if pc.any(unknown).as_py():
+            parents = pc.filter(pc.list_parent_indices(topics), unknown)
+            stale = np.zeros(len(topics), dtype=bool)
+            stale[np.asarray(parents.to_numpy(zero_copy_only=False), dtype=np.int64)] = True
+            missing = pc.or_(pc.fill_null(missing, False), pa.array(stale))
     n_missing = pc.sum(missing).as_py() or 0
     if n_missing == 0 or lake is None:
         return topics
@@ -54,7 +63,7 @@ def _fill_topics(rows: pa.Table, table: str, data: WindowData, lake: Lake | None
 
 def topic_rows(data: WindowData, lake: Lake | None = None, taxonomy: Taxonomy | None = None) -> pa.Table:
     """Rows of the `topics` table for the window (only topics with at least one item)."""
-    taxonomy = taxonomy or default_taxonomy()
+    taxonomy = taxonomy or taxonomy_for(data.panel)  # the panel's own (`topics:`)
     n = len(data.brand_ids)
     p = data.posts.filter(pc.invert(data.posts["is_repost"])) if data.posts.num_rows else data.posts
     parts = []
