@@ -143,6 +143,24 @@ def methodology_sections(lang: str = "fr", scoring: Scoring | None = None,
                "need be to contain the published rank. Same seed, same result."),
         )),
     ]
+    sections.append(Section("networks", _t(lang, "Réseaux", "Networks"), (
+        _t(lang,
+           "L'indice est calculé par réseau (X, Bluesky) et combiné (« tous »). Combiné : communauté, "
+           "volume de contenu, mentions, interactions et portée des mentions sont additionnés sur les "
+           "réseaux (les identités diffèrent d'un réseau à l'autre : un auteur sur X et un sur Bluesky "
+           "sont deux auteurs) ; la croissance et le taux d'engagement sont calculés sur ces sommes ; la "
+           "centralité est le PageRank sur l'union des graphes des réseaux (sur Bluesky, la cible d'une "
+           "mention est le compte désigné par la facette de mention, son DID). Une marque sans compte sur "
+           "un réseau n'a pas de ligne sur ce réseau : donnée manquante, jamais zéro. Mastodon n'est pas "
+           "mesuré : sans recherche à l'échelle du réseau, seul le compte de la marque le serait.",
+           "The index is computed per network (X, Bluesky) and combined (\"all\"). Combined: community, "
+           "content volume, mentions, interactions and mention reach are summed over networks (identities "
+           "differ across networks: an author on X and one on Bluesky are two authors); growth and "
+           "engagement rate are computed on those sums; centrality is PageRank on the union of the "
+           "networks' graphs (on Bluesky a mention's target is the account its mention facet names, by "
+           "DID). A brand without an account on a network has no row there: missing data, never a zero. "
+           "Mastodon is not measured: without network-wide search only the brand's own account could be."),
+    )))
     topic_rows: list[tuple[str, ...]] = [(_t(lang, "famille", "family"), _t(lang, "thèmes", "topics"))]
     for f in tax.families.values():
         topic_rows.append((f.name(lang), ", ".join(tax.name(t, lang) for t in f.topics)))
