@@ -212,6 +212,10 @@ class Scoring(_Strict):
         return min(self.min_window_days or self.window_days, self.window_days)
 
 
+# X's pay-per-use prices (2025): a post read, a user read; each resource billed once per UTC day.
+POST_USD = 0.005
+USER_USD = 0.010
+
 
 class Collection(_Strict):
     refresh_days: int = Field(default=7, ge=0, le=30)
@@ -227,14 +231,6 @@ class Collection(_Strict):
     author_profiles: bool = False
     daily_budget_usd: float | None = None
     counts_request_usd: float = Field(default=0.0, ge=0)
-
-    @field_validator("daily_budget_usd")
-    @classmethod
-    def _budget(cls, v: float | None) -> float | None:
-        if v is not None and v <= 0:
-            raise ValueError(f"collection.daily_budget_usd: {v} is not a budget (the minimum that "
-                             "works is the panel's fixed reads: see `barometer cost`)")
-        return v
 
 
 class Demo(_Strict):

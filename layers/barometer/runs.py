@@ -72,6 +72,11 @@ class StageSummary(BaseModel):
     posts_read: int = 0
     users_read: int = 0
     errors: list[str] = Field(default_factory=list)
+    # Collect within a budget (issue 13): the budget (None: read everything), the brands whose
+    # mentions were sampled to fit it, and billed requests priced apart (counts, if priced).
+    budget_usd: float | None = None
+    sampled_brands: list[str] = Field(default_factory=list)
+    other_usd: float = 0.0
     # Stage-specific figures (rows written, pages published, site URL...).
     details: dict[str, object] = Field(default_factory=dict)
 
@@ -82,7 +87,7 @@ class StageSummary(BaseModel):
 
     @property
     def cost_usd(self) -> float:
-        return round(self.posts_read * PRICE_POST_READ + self.users_read * PRICE_USER_READ, 4)
+        return round(self.posts_read * PRICE_POST_READ + self.users_read * PRICE_USER_READ + self.other_usd, 4)
 
     def finish(self, status: Status | None = None) -> StageSummary:
         self.finished_at = utcnow()
@@ -97,6 +102,7 @@ class StageSummary(BaseModel):
             "status": self.status, "brands_ok": self.brands_ok, "brands_failed": self.brands_failed,
             "api_requests": self.api_requests, "posts_read": self.posts_read,
             "users_read": self.users_read, "cost_usd": self.cost_usd, "errors": list(self.errors),
+            "budget_usd": self.budget_usd, "sampled_brands": list(self.sampled_brands),
         }
 
 

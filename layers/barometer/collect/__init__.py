@@ -124,6 +124,7 @@ def _finish(summary: StageSummary, r: Run, rows: dict[str, int], notes: list[str
             options: CollectOptions) -> None:
     c = r.f.count
     summary.api_requests, summary.posts_read, summary.users_read = c.requests, c.posts, c.users
+    _budget(summary, r)
     summary.errors = [*c.errors, *r.errors, *([r.out_of_reach] if r.out_of_reach else []), *notes]
     summary.brands_failed = len(r.failed)
     summary.brands_ok = len(r.done - r.failed)
@@ -138,3 +139,16 @@ def _finish(summary: StageSummary, r: Run, rows: dict[str, int], notes: list[str
     else:
         status = "ok"
     summary.finish(status)
+
+
+def _budget(summary: StageSummary, r: Run) -> None:
+    """The run's budget, its priced requests and the brands it sampled (issue 13), said in its errors."""
+    b = r.f.limits.budget
+    if b is None:
+        return
+    summary.budget_usd = b.usd
+    summary.other_usd = b.counts_requests * b.counts_usd
+    summary.sampled_brands = r.plan.sampled if r.plan is not None else []
+    if summary.sampled_brands:
+        r.errors.append(f"daily budget ${b.usd:.2f}: mentions sampled for {len(summary.sampled_brands)} brand(s) "
+                        f"({', '.join(summary.sampled_brands)}); their reach, centrality and topics are estimates")

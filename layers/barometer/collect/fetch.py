@@ -22,6 +22,7 @@ from typing import Any
 import requests
 import tweepy
 
+from barometer.collect.budget import Budget
 from barometer.collect.options import RECENT_DAYS
 from barometer.collect.parse import SEARCH_ENDPOINTS, USER_ENDPOINTS, billed_ids
 from barometer.lake.store import Lake
@@ -61,6 +62,7 @@ class Limits:
     # X allows 1 request/s on full-archive search (on top of its 15-minute window): pacing to it
     # costs the same wait as a 429 would, without the wasted request.
     search_all_interval: float = 1.05
+    budget: Budget | None = None  # dollars of X reads this run may spend (collect/budget.py)
 
 
 @dataclass
@@ -146,6 +148,10 @@ class Fetcher:
             raise Stop(f"post read budget reached ({c.posts}/{lim.max_post_reads})")
         if reads_users and c.users >= lim.max_user_reads:
             raise Stop(f"user read budget reached ({c.users}/{lim.max_user_reads})")
+        if lim.budget is not None:
+            why = lim.budget.before(endpoint, params, c)
+            if why:
+                raise Stop(why)
         if reads_posts and "max_results" in params:
             # Ask for no more than the budget allows (X's floor: 5 on timelines, 10 on search).
             floor = 10 if endpoint in SEARCH_ENDPOINTS else 5
@@ -179,6 +185,8 @@ class Fetcher:
         posts, users = billed_ids(endpoint, body)
         self.count.post_ids.update(posts)
         self.count.user_ids.update(users)
+        if self.limits.budget is not None:
+            self.limits.budget.after(endpoint)
         return body
 
     def _request(self, endpoint: str, method: Callable[..., Any],

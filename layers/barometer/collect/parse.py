@@ -60,6 +60,12 @@ def mentioned_handles(tweet: dict[str, Any]) -> list[str]:
     return [m["username"].lower() for m in mentions if m.get("username")]
 
 
+def mentioned_ids(tweet: dict[str, Any]) -> list[str | None]:
+    """The account ids of `mentioned_handles`, element for element (None where X gave none)."""
+    mentions = (tweet.get("entities") or {}).get("mentions") or ()
+    return [str(m["id"]) if m.get("id") else None for m in mentions if m.get("username")]
+
+
 def data_list(body: dict[str, Any]) -> list[dict[str, Any]]:
     """`data` as a list (single-object endpoints return a dict; empty results omit it)."""
     data = body.get("data")
@@ -278,8 +284,11 @@ def build_tables(
                     continue
                 u = authors.get(author) or {}
                 row = _post_row(t, seen, tag)
+                # Authors are expanded only when the panel asks (collection.author_profiles):
+                # otherwise handle and followers stay null; the id is on every post.
                 row.update(brand_id=brand, author_id=author, author_handle=u.get("username"),
-                           author_followers=(u.get("public_metrics") or {}).get("followers_count"))
+                           author_followers=(u.get("public_metrics") or {}).get("followers_count"),
+                           mentioned_ids=mentioned_ids(t), sample_weight=float(ctx.get("sample_weight", 1.0)))
                 mentions[(brand, t["id"])] = row
         elif ep in COUNT_ENDPOINTS:
             for day, n in count_rows(body):  # sums hourly buckets too; we ask for daily ones

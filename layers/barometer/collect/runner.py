@@ -17,6 +17,7 @@ from typing import Any
 import tweepy
 
 from barometer.collect import state as cstate
+from barometer.collect.budget import Budget
 from barometer.collect.fetch import Fatal, Fetcher, Limits, Stop, StreamFailed
 from barometer.collect.options import (
     RECENT_DAYS,
@@ -28,6 +29,7 @@ from barometer.collect.options import (
     snowflake_time,
 )
 from barometer.collect.parse import data_list, page_ids
+from barometer.collect.plan import MentionPlan, plan_mentions, sample_mentions, thin_refresh
 from barometer.collect.reads import COMPLETE, NONE, PARTIAL, Reads
 from barometer.config import Panel
 from barometer.errors import ConfigError
@@ -73,7 +75,11 @@ class Run:
                    max_user_reads=options.max_user_reads if options.max_user_reads is not None
                    else col.max_user_reads,
                    max_wait=options.max_wait, retries=options.retries, backoff=options.backoff,
-                   search_all_interval=options.search_all_interval))
+                   search_all_interval=options.search_all_interval,
+                   # A daily budget (collect/plan.py) binds daily runs; a backfill has its own caps.
+                   budget=Budget(col.daily_budget_usd, col.counts_request_usd)
+                   if col.daily_budget_usd is not None and options.mode == "daily" else None))
+        self.plan: MentionPlan | None = None
 
     def raw_prefix(self, run_id: str) -> str:
         return f"raw/panel={self.panel.id}/dt={self.dt.isoformat()}/{run_id}"
@@ -256,8 +262,9 @@ class Run:
 
     def brand_mentions(self, brand_id: str, query: str, own: list[str]) -> None:
         backfill = self.o.mode == "backfill"
-        params = {"query": query, "max_results": self.o.page_size, "expansions": ["author_id"],
-                  "user_fields": ["public_metrics", "username"], "tweet_fields": TWEET_FIELDS}
+        params: dict[str, Any] = {"query": query, "max_results": self.o.page_size, "tweet_fields": TWEET_FIELDS}
+        if self.panel.collection.author_profiles:  # authors' profiles: billed as user reads
+            params.update(expansions=["author_id"], user_fields=["public_metrics", "username"])
         ctx = {"brand_id": brand_id, "own_ids": own}
         key = ("mentions", brand_id)
         first = self.first_day(*key)
@@ -337,6 +344,9 @@ class Run:
                       if r["brand_id"] in wanted and not r["deleted"] and r["kind"] != "repost"
                       and r["created_at"] is not None and r["created_at"] >= since and pid not in new),
                      key=int)
+        budget = self.f.limits.budget
+        ids = thin_refresh(ids, {i: prior[i]["created_at"] for i in ids}, self.o.now,
+                           budget.usd if budget is not None else None)
         for i in range(0, len(ids), 100):
             chunk = ids[i:i + 100]
             body = self.guarded("refresh", None, self.f.get, "tweets_lookup", self.client.get_tweets,
@@ -388,8 +398,13 @@ class Run:
         self.refresh(prior)
         for b in self.brands:
             step("counts", b.id, self.brand_counts, b.id, b.mention_query)
+        self.plan = None if self.stopped else plan_mentions(self)
         for b in self.brands:
-            step("mentions", b.id, self.brand_mentions, b.id, b.mention_query, own[b.id])
+            if self.plan is None or self.plan.full(b.id):
+                step("mentions", b.id, self.brand_mentions, b.id, b.mention_query, own[b.id])
+            else:  # a sample that fits the daily budget (collect/plan.py)
+                step("mentions", b.id, sample_mentions, self, b.id, b.mention_query, own[b.id],
+                     self.plan.alloc[b.id], self.plan.volumes[b.id])
         self.done = {b for b, n in steps.items() if n == 2}
         self.unread(own)
 

@@ -81,6 +81,8 @@ MENTIONS = _s(
     ("mentioned_handles", LIST_STR, "handles mentioned, lower-case"),
     ("topics", LIST_STR, "topic ids from the taxonomy"),
     ("observed_at", TS, "UTC time of this observation"),
+    ("mentioned_ids", LIST_STR, "account ids of mentioned_handles (from the post's entities; null if unknown)"),
+    ("sample_weight", F64, "1/p, p the post's inclusion probability in a budgeted sample; 1 when all were read"),
 )
 
 MENTION_COUNTS = _s(
@@ -103,6 +105,8 @@ INDICATORS = _s(
     ("missing", pa.bool_(), "true when value is missing (excluded from bounds)"),
     ("window_start", pa.date32(), "first day of the window"),
     ("window_end", pa.date32(), "last day of the window"),
+    ("estimated", pa.bool_(), "true when value is estimated from a budgeted sample of mentions"),
+    ("std_error", F64, "standard error of an estimated value; null when exact"),
 )
 
 SCORES = _s(
@@ -124,6 +128,8 @@ SCORES = _s(
     ("days_incomplete", I64, "days of the window whose brand posts or mentions were not read completely"),
     ("incomplete", pa.bool_(), "true when a source (profiles, posts, mentions) misses more of the window "
                                "than the tolerance: the indicators made from it are missing"),
+    ("days_collected", I64, "days of the window from the first day with collected data to its end"),
+    ("provisional", pa.bool_(), "true when days_collected < scoring.min_window_days: a window not yet full"),
 )
 
 TOPICS = _s(
@@ -151,6 +157,8 @@ RUNS = _s(
     ("users_read", I64, "users read (billed)"),
     ("cost_usd", F64, "estimated API cost"),
     ("errors", LIST_STR, "one line per error or fault met"),
+    ("budget_usd", F64, "the run's budget in dollars of X reads (collection.daily_budget_usd); null: none"),
+    ("sampled_brands", LIST_STR, "brands whose mentions were sampled (not all read) to fit the budget"),
 )
 
 # One row per brand × network × source × day a collect run was responsible for: how completely

@@ -28,6 +28,7 @@ from barometer.lake.store import Lake
 from barometer.runs import StageSummary, recorded
 from barometer.score.completeness import Gaps, assess
 from barometer.score.definitions import ATTRIBUTE_IDS, INDICATOR_IDS, INDICATORS
+from barometer.score.estimate import estimate_columns
 from barometer.score.indicators import Values, Window, WindowData, compute_values, load_window
 from barometer.score.networks import NetworkLake, index_networks, labelled, rows_of
 from barometer.score.scoring import ScoreResult, score_matrix, score_values, value_matrix
@@ -136,6 +137,8 @@ def indicators_table(run: ScoreRun) -> pa.Table:
         "missing": pa.array(missing.reshape(-1), pa.bool_()),
         "window_start": pa.array([w.start] * (n * k), pa.date32()),
         "window_end": pa.array([w.end] * (n * k), pa.date32()),
+        # Issue 13: values estimated from a budgeted sample, with their standard error.
+        **estimate_columns(getattr(run, "std_errors", None), n, k),
     }, schema=INDICATORS_SCHEMA)
 
 

@@ -27,6 +27,7 @@ import pyarrow.dataset as ds
 from barometer.config import Panel, Scoring
 from barometer.lake.store import Lake
 from barometer.score import arrays as ar
+from barometer.score.authors import author_handles
 from barometer.score.definitions import INDICATOR_IDS
 from barometer.score.heap import retained_heap
 from barometer.score.pagerank import pagerank
@@ -174,7 +175,7 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
     })
 
     # -- mentions --------------------------------------------------------------------------
-    men_cols = ["post_id", "brand_id", "author_id", "author_handle", "mentioned_handles",
+    men_cols = ["post_id", "brand_id", "author_id", "author_handle", "mentioned_handles", "mentioned_ids",
                 *(["topics"] if with_topics else []), "observed_at", "dt"]
     mraw = lake.read("mentions", panel.id, w.start, w.end, men_cols, _created_in(w), _DICTIONARY)
     nm = mraw.num_rows
@@ -208,7 +209,8 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
     acode = (ar.dense_ranks(aints) if aints is not None else ar.codes(aid)) if nm else mb
     k = int(acode.max()) + 1 if nm else 0
     first = ar.first_rows(acode, k)
-    handle = ar.combined(mraw["author_handle"])
+    # Authors not expanded (issue 13): their handle from the entities and accounts (authors.py).
+    handle = author_handles(mraw, [reference, accounts]) if nm else ar.combined(mraw["author_handle"])
     rep = handle.take(pa.array(first, pa.int64()))
     same = pc.fill_null(pc.equal(handle, rep.take(pa.array(acode, pa.int64()))), False) if nm else None
     source = acode.copy()

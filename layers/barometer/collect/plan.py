@@ -1,0 +1,162 @@
+"""Plan a daily run within `collection.daily_budget_usd`: what to read, before reading it.
+
+Order (each step only spends what is left after the ones before):
+1. fixed reads: the accounts' profiles, the brands' new posts, and the refresh of their young
+   posts, thinned to posts 1, 3 and 7 days old (`THIN_AGES`) when refreshing all of them would
+   take more than `THIN_SHARE` of the budget;
+2. every brand's exact mention volume of the days to read, from `tweets/counts/recent`
+   (numbers, not posts: see `budget.py` for its price);
+3. the mentions: all of them when the volumes fit what is left; otherwise a sample per brand.
+   The posts the budget can buy are allocated across brands proportionally to their volume,
+   with a floor per brand (`FLOOR`, or the whole volume when smaller), by water-filling. A
+   brand's sample is spread over its days: the days are cut in `SLICE_MINUTES` slices and `m`
+   of them are drawn at random without replacement (seeded by panel and date), each read in
+   full. Every mention of those days is then in the sample with probability p = m / slices,
+   the same for all; each sampled row carries `sample_weight` = 1/p.
+
+The estimators that turn a sample into indicators are the scorer's (score/estimate.py).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from barometer.collect.options import TWEET_FIELDS, midnight
+from barometer.collect.parse import COUNT_ENDPOINTS, count_rows, data_list
+from barometer.config import POST_USD
+
+if TYPE_CHECKING:
+    from barometer.collect.runner import Run
+
+THIN_AGES = (1, 3, 7)
+THIN_SHARE = 0.25
+FLOOR = 20
+SLICE_MINUTES = 30
+# Plan on this share of what is left: pages of one slice come whole, a margin keeps the last
+# brand's sample from meeting the budget's hard stop.
+PLAN_SHARE = 0.9
+
+
+@dataclass
+class MentionPlan:
+    left_usd: float
+    volumes: dict[str, int]
+    alloc: dict[str, int] = field(default_factory=dict)  # brand → posts to read (sampled only)
+
+    @property
+    def sampled(self) -> list[str]:
+        return sorted(self.alloc)
+
+    def full(self, brand: str) -> bool:
+        return brand not in self.alloc
+
+    def lines(self) -> list[str]:
+        out = []
+        for b, n in sorted(self.volumes.items()):
+            k = self.alloc.get(b, n)
+            how = "all" if b not in self.alloc else f"sample p={k / n:.3f}" if n else "all"
+            out.append(f"{b}: {n} mentions, read {k} ({how}), ${k * POST_USD:.3f}")
+        return out
+
+
+def thin_refresh(ids: list[str], created: dict[str, datetime], now: datetime, budget_usd: float | None) -> list[str]:
+    """The posts to refresh: all, unless the budget needs the refresh schedule thinned."""
+    if budget_usd is None or len(ids) * POST_USD <= THIN_SHARE * budget_usd:
+        return ids
+    return [i for i in ids if (now - created[i]).days in THIN_AGES]
+
+
+def allocate(volumes: dict[str, int], n: int, floor: int = FLOOR) -> dict[str, int]:
+    """Posts to read per brand: everything if it fits; else a floor each, the rest by volume."""
+    if sum(volumes.values()) <= n:
+        return dict(volumes)
+    alloc = {b: min(v, floor) for b, v in volumes.items()}
+    if sum(alloc.values()) >= n:  # not even the floor fits: share n equally (capped)
+        per = max(n // max(len(volumes), 1), 0)
+        return {b: min(v, per) for b, v in volumes.items()}
+    rest = n - sum(alloc.values())
+    open_ = {b for b, v in volumes.items() if v > alloc[b]}
+    while rest > 0 and open_:
+        tot = sum(volumes[b] for b in open_)
+        give = {b: min(volumes[b] - alloc[b], int(rest * volumes[b] / tot)) for b in open_}
+        if not any(give.values()):
+            b = max(open_, key=lambda x: (volumes[x] - alloc[x], x))
+            give = {b: 1}
+        for b, g in give.items():
+            alloc[b] += g
+            rest -= g
+        open_ = {b for b in open_ if volumes[b] > alloc[b]}
+    return alloc
+
+
+def day_volumes(pages: list[dict[str, Any]], first: dict[str, date], last: date) -> dict[str, int]:
+    """Per brand, the mentions X counted for its days [first, last] (this run's counts pages)."""
+    out: dict[str, int] = {}
+    for p in pages:
+        if p["endpoint"] not in COUNT_ENDPOINTS:
+            continue
+        b = p["context"]["brand_id"]
+        for day, n in count_rows(p["body"]):
+            if b in first and first[b] <= day <= last:
+                out[b] = out.get(b, 0) + n
+    return out
+
+
+def plan_mentions(run: Run) -> MentionPlan | None:
+    """The mentions plan of a budgeted daily run (None: no budget, or a backfill)."""
+    budget = run.f.limits.budget
+    if budget is None or run.o.mode != "daily":
+        return None
+    first = {b.id: run.first_day("mentions", b.id) for b in run.brands}
+    volumes = day_volumes(run.f.pages, first, run.dt)
+    volumes = {b.id: volumes.get(b.id, 0) for b in run.brands}
+    left = budget.left(run.f.count)
+    plan = MentionPlan(left, volumes)
+    n = int(max(left, 0) * PLAN_SHARE // POST_USD)
+    if sum(volumes.values()) <= int(max(left, 0) // POST_USD):
+        return plan
+    alloc = allocate(volumes, n)
+    plan.alloc = {b: k for b, k in alloc.items() if k < volumes[b]}
+    return plan
+
+
+Slice = tuple[datetime, datetime]
+
+
+def slices(start: datetime, end: datetime, posts: int, volume: int, rng: random.Random) -> tuple[list[Slice], float]:
+    """Random slices of [start, end) to read for about `posts` of `volume`; and p (m / slices)."""
+    step = timedelta(minutes=SLICE_MINUTES)
+    total = max(1, math.ceil((end - start) / step))
+    m = min(total, max(1, math.floor(total * posts / max(volume, 1))))
+    chosen = sorted(rng.sample(range(total), m))
+    return [(start + i * step, min(start + (i + 1) * step, end)) for i in chosen], m / total
+
+
+def sample_mentions(run: Run, brand_id: str, query: str, own: list[str], posts: int, volume: int) -> None:
+    """Read a brand's sample (see module doc); its rows carry sample_weight = 1/p."""
+    key = ("mentions", brand_id)
+    first = run.first_day(*key)
+    start = max(midnight(first), run.recent_floor)
+    rng = random.Random(f"{run.panel.id}/{run.dt.isoformat()}/{brand_id}")
+    chosen, p = slices(start, run.end, posts, volume, rng)
+    ctx = {"brand_id": brand_id, "own_ids": own, "sample_weight": 1.0 / p, "sample_p": p}
+    params = {"query": query, "max_results": run.o.page_size, "tweet_fields": TWEET_FIELDS}
+    if run.panel.collection.author_profiles:
+        params.update(expansions=["author_id"], user_fields=["public_metrics", "username"])
+
+    def read() -> None:
+        for s, e in chosen:
+            for body in run.f.paginate("search_recent", run.client.search_recent_tweets, ctx,
+                                       **params, start_time=s, end_time=e):
+                data_list(body)
+
+    run.read(brand_id, "mentions", first, key, read)
+    # The days up to the run's end are done: the next run starts there, by time (no since_id:
+    # the newest post read may be older than the day's last).
+    run.state["mentions"][brand_id] = {"since_id": None, "gap": None, "until": run.end.isoformat(),
+                                        "start": run.end.isoformat()}
+
