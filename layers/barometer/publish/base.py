@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from markupsafe import Markup
 
 from barometer.publish.assets import build_assets, environment
 from barometer.publish.data import SiteData
@@ -24,6 +25,10 @@ from barometer.score.definitions import ATTRIBUTES
 DOWNLOADS = "downloads"
 DOWNLOAD_TABLES = ("scores", "indicators", "topics")
 SPLICE = "\x00rows\x00"  # placeholder of a page's big table (see `SiteBuilder.page`)
+SHARE_IMAGE = "share.png"  # a page folder's share image (leaderboard, brand)
+FEED = "feed.xml"  # a language's Atom feed, at its root
+NAV = ("home", "indicators", "compare", "methodology", "data", "archives")
+OG_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 PARALLEL_MIN_BRANDS = 200  # from this many brands, the other languages build in a forked process
 
 # How an indicator's raw value reads.
@@ -62,6 +67,7 @@ class PublishOptions:
 class Site:
     files: dict[str, bytes] = field(default_factory=dict)
     pages: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)  # costs reported apart (share images)
 
     @property
     def bytes(self) -> int:
@@ -90,11 +96,11 @@ def _esc_in(escaped: dict[str, str], key: str) -> str:
     return esc(key) if v is None else v
 
 
-def _topic_namer() -> Callable[[str, str], str]:
+def _topic_namer(panel: Any = None) -> Callable[[str, str], str]:
     try:
-        from barometer.topics import default_taxonomy
+        from barometer.topics import taxonomy_for
 
-        tax = default_taxonomy()
+        tax = taxonomy_for(panel)  # the panel's own (`topics:` in its file)
 
         def name(tid: str, lang: str) -> str:
             try:
@@ -125,8 +131,13 @@ class BuilderBase:
         self.page_scores = self._only(data.scores, self.plan.page_dates)
         self.page_keys: dict[date, list[str]] = defaultdict(list)
         self.data_keys: dict[date, list[str]] = defaultdict(list)
-        self.topic_name = _topic_namer()
+        self.topic_name = _topic_namer(data.panel)
         self._topic_html: dict[str, dict[str, str]] = {}
+        self.share_fps: dict[str, str] = {}  # share image key → fingerprint (kept in the manifest)
+        # dates with an edition workbook: this run's, and earlier ones still online
+        self.xlsx_dates: set[date] = {date.fromisoformat(d) for d, e in (self.plan.previous.get("dates") or {}).items()
+                                      if any(k.endswith(".xlsx") and k in self.plan.existing
+                                             for k in e.get("data_keys") or [])} & set(data.dates)
 
     @staticmethod
     def _only(t: pa.Table, days: set[date]) -> pa.Table:
@@ -138,34 +149,55 @@ class BuilderBase:
     def path(self, lang: str, kind: str, arg: str = "") -> str:
         return page_path(lang, self.default, kind, arg)
 
-    def page(self, key_path: str, template: str, lang: str, kind: str, arg: str,
-             updated_at: datetime | None = None, unit: date | None = None, raw: bytes | None = None,
-             **ctx: Any) -> None:
-        """Render one page. With `raw`, the context's `rows` is a placeholder replaced by these
-        UTF-8 bytes (big tables go from Arrow to the page's bytes without a str round trip)."""
+    def share_key(self, lang: str) -> str:
+        """The leaderboard's share image of a language: the og:image of every page but a brand's."""
+        return self.path(lang, "home") + SHARE_IMAGE
+
+    def context(self, key_path: str, lang: str, kind: str, arg: str, updated_at: datetime | None = None,
+                share: str | None = None, title: str = "", description: str = "") -> dict[str, Any]:
+        """What base.html.j2 needs for one page: links between languages (relative; canonical and
+        hreflang absolute when the site's URL is known), navigation, feed, share tags."""
         root = relative_root(key_path)
 
         def href(p: str) -> str:
             return (root + p) or "./"
 
-        f = Fmt(lang)
-        others = [{"lang": o, "name": LANG_NAMES[o], "href": href(self.path(o, kind, arg)),
-                   "label": STRINGS[lang]["switch_to"]} for o in self.o.languages if o != lang]
+        t, f = STRINGS[lang], Fmt(lang)
         base = self.o.base_url
-        alternates = ([{"lang": o, "href": base + self.path(o, kind, arg)} for o in self.o.languages]
-                      if base else [])
-        nav = [(k, href(self.path(lang, k)), STRINGS[lang][f"nav_{k}"])
-               for k in ("home", "methodology", "data", "archives")]
-        section = {"brand": "home", "archive_day": "archives"}.get(kind, kind)
+
+        def url(p: str) -> str:  # absolute when the site's URL is known, else relative to this page
+            return base + p if base else href(p)
+
+        others = [{"lang": o, "name": LANG_NAMES[o], "href": href(self.path(o, kind, arg)),
+                   "label": t["switch_to"]} for o in self.o.languages if o != lang]
+        alternates = [{"lang": o, "href": url(self.path(o, kind, arg))} for o in self.o.languages]
+        if len(alternates) > 1:
+            alternates.append({"lang": "x-default", "href": url(self.path(self.default, kind, arg))})
+        nav = [(k, href(self.path(lang, k)), t[f"nav_{k}"]) for k in NAV]
+        section = {"brand": "home", "archive_day": "archives", "indicator": "indicators"}.get(kind, kind)
         local, tz = (self.updated_local, self.tz) if updated_at is None else _tz_label(
             self.d.panel.timezone, updated_at)
         when = f.datetime(local, tz) if local else f.date(self.d.dt)
+        image = share or self.share_key(lang)
+        return dict(
+            lang=lang, t=t, f=f, root=root, href=href, assets=self.assets, nav=nav, section=section,
+            others=others, alternates=alternates, canonical=url(key_path), simulated=self.o.simulated,
+            site_name=self.d.panel.name,
+            updated=t["updated"].format(when=when), dt=self.d.dt,
+            attributes=ATTRIBUTES, n_brands=len(self.brand_rows),
+            description=description or t["home_intro"].format(n=f.count(len(self.brand_rows), t["n_brands"])),
+            og_title=title, og_image=url(image), og_locale=OG_LOCALES[lang],
+            og_alternate=[OG_LOCALES[o] for o in self.o.languages if o != lang],
+            feed=href(self.path(lang, "home") + FEED))
+
+    def page(self, key_path: str, template: str, lang: str, kind: str, arg: str,
+             updated_at: datetime | None = None, unit: date | None = None, raw: bytes | None = None,
+             share: str | None = None, title: str = "", description: str = "", **ctx: Any) -> None:
+        """Render one page. With `raw`, the context's `rows` is a placeholder replaced by these
+        UTF-8 bytes (big tables go from Arrow to the page's bytes without a str round trip).
+        `share`: key of the page's og:image (default: the leaderboard's); `title`: its og:title."""
         body = self.env.get_template(template).render(
-            lang=lang, t=STRINGS[lang], f=f, root=root, href=href, assets=self.assets, nav=nav,
-            section=section, others=others, alternates=alternates,
-            canonical=(base + key_path) if base else "", simulated=self.o.simulated,
-            site_name=self.d.panel.name, updated=STRINGS[lang]["updated"].format(when=when),
-            dt=self.d.dt, attributes=ATTRIBUTES, n_brands=len(self.brand_rows), **ctx)
+            **self.context(key_path, lang, kind, arg, updated_at, share, title, description), **ctx)
         if raw is None:
             self.site.files[key_path + "index.html"] = body.encode("utf-8")
         else:
@@ -175,6 +207,48 @@ class BuilderBase:
         self.site.pages += 1
         if unit is not None:
             self.page_keys[unit].append(key_path + "index.html")
+
+    def skeleton(self, template: str, lang: str, kind: str, fields: tuple[str, ...], **ctx: Any
+                 ) -> tuple[list[str], list[int]]:
+        """A page template rendered once with a marker for each of `fields` (and for the page's
+        argument, `arg`): ([literal, marker, literal, …], field index of each marker). `fill`
+        makes one page from it: pages of one kind then cost a string join, not a render. The
+        template must use those fields as plain `{{ x }}` (no test, filter or attribute); their
+        values are given HTML-escaped."""
+        names = ("arg", *fields)
+        marks = {n: f"\x01{i}\x01" for i, n in enumerate(names)}
+        key_path = self.path(lang, kind, marks["arg"])
+        share = key_path + SHARE_IMAGE
+        base = self.context(key_path, lang, kind, marks["arg"], share=share, title=marks.get("og_title", ""),
+                            description=marks.get("og_description", ""))
+        body = self.env.get_template(template).render(
+            **base, **{n: Markup(m) for n, m in marks.items() if n not in base}, **ctx)
+        parts = body.split("\x01")
+        return parts[0::2], [int(x) for x in parts[1::2]]
+
+    def fill(self, key_path: str, sk: tuple[list[str], list[int]], arg: str, values: tuple[str, ...]) -> None:
+        """One page from a `skeleton`: its markers replaced by `arg` and the `values` of its fields."""
+        lits, idx = sk
+        vals = (arg, *values)
+        out = [lits[0]]
+        for k, lit in zip(idx, lits[1:], strict=True):
+            out.append(vals[k])
+            out.append(lit)
+        self.site.files[key_path + "index.html"] = "".join(out).encode("utf-8")
+        self.site.pages += 1
+
+    # -- made by the other mixins of the builder ------------------------------------------------
+    def download_links(self, lang: str, day: date) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def history_links(self, lang: str) -> list[dict[str, str]]:
+        raise NotImplementedError
+
+    def rank_chart(self, lang: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def badge(self, lang: str, bi: int, rank_text: str, score: str) -> tuple[int, str]:
+        raise NotImplementedError
 
     def window(self) -> tuple[date | None, date | None]:
         if not hasattr(self, "_window"):
