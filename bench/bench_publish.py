@@ -70,6 +70,7 @@ def write_scores(lake_dir: Path, brands: int, days: int) -> dict[str, Any]:
             "value": (np.exp(level / 12.0)).ravel(), "transformed": (level / 12.0).ravel(),
             "score": level.ravel(), "weight": np.tile(weight, brands),
             "contribution": (level * weight).ravel(), "missing": np.zeros(brands * n_ind, bool),
+            "estimated": np.zeros(brands * n_ind, bool), "std_error": pa.nulls(brands * n_ind, pa.float64()),
             "window_start": [ws] * (brands * n_ind), "window_end": [we] * (brands * n_ind),
         }))
         t_per = 8

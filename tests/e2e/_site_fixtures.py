@@ -113,6 +113,7 @@ def make_site_lake(root: str | Path, brands: int | None = None, days: int = 4, e
             "attribute": [i.attribute for i in INDICATORS] * nb, "value": values.ravel(),
             "transformed": np.log1p(np.abs(values.ravel())), "score": ind_scores.ravel(), "weight": weight,
             "contribution": ind_scores.ravel() * weight, "missing": [False] * (nb * n_ind),
+            "estimated": [False] * (nb * n_ind), "std_error": pa.nulls(nb * n_ind, pa.float64()),
             "window_start": [ws] * (nb * n_ind), "window_end": [we] * (nb * n_ind),
         })
         lake.write_partition("indicators", panel.id, dt, inds)

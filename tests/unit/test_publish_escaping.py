@@ -30,11 +30,14 @@ class Scan(HTMLParser):
         self.handlers: list[str] = []
         self.text: list[str] = []
         self.tags: list[str] = []
+        self.imgs: list[dict[str, str | None]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
         if tag == "script":
             self.scripts.append(dict(attrs))
+        if tag == "img":
+            self.imgs.append(dict(attrs))
         self.handlers += [k for k, _ in attrs if k.startswith("on")]
 
     def handle_data(self, data: str) -> None:
@@ -67,7 +70,9 @@ def test_no_script_from_data_on_any_page_type(site: dict[str, bytes], kind: str)
         assert all((s.get("src") or "").startswith(("assets/", "../assets/")) for s in scan.scripts), key
         assert len(scan.scripts) <= 1
         assert scan.handlers == [], key
-        assert "<script>alert" not in html and "<img" not in html, key
+        assert "<script>alert" not in html and "<img src=x" not in html, key
+        # the only images are the site's own (a brand's badge)
+        assert all(i.get("src") == "badge.svg" for i in scan.imgs), key
         assert "alert(2)" not in html or "&lt;img src=x onerror=" in html
 
 
@@ -82,23 +87,35 @@ def test_hostile_name_shows_as_text(site: dict[str, bytes], key: str) -> None:
     assert HOSTILE_NAME in "".join(scan.text)  # the reader sees the name, as text
 
 
-def test_hostile_post_text_and_handle_are_text(site: dict[str, bytes]) -> None:
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    panel, lake, dates = make_site_lake(tmp_path_factory.mktemp("lake"))
+    return build_site(load_site_data(panel, dates[-1], lake), PublishOptions(simulated=False)).files
+
+
+def test_hostile_post_text_and_handle_are_text(site: dict[str, bytes], real_site: dict[str, bytes]) -> None:
+    for files in (site, real_site):
+        for key in ("marques/hostile/index.html", "en/brands/hostile/index.html"):
+            html = files[key].decode()
+            scan = Scan()
+            scan.feed(html)
+            text = "".join(scan.text)
+            assert HOSTILE_POST in text
+            assert "@" + HOSTILE_HANDLE in text
+            assert 'onerror="alert(2)"' not in html
     for key in ("marques/hostile/index.html", "en/brands/hostile/index.html"):
-        html = site[key].decode()
-        scan = Scan()
-        scan.feed(html)
-        text = "".join(scan.text)
-        assert HOSTILE_POST in text
-        assert "@" + HOSTILE_HANDLE in text
-        assert 'onerror="alert(2)"' not in html
-        # the post link keeps the handle inside the URL path, percent-encoded
+        # real data: the post link keeps the handle inside the URL path, percent-encoded
+        html = real_site[key].decode()
         assert "https://x.com/evil%22%3E%3Cscript%3Ealert%284%29%3C%2Fscript%3E/status/" in html
+        assert 'href="https://x.com/evil%22%3E%3Cscript%3Ealert%284%29%3C%2Fscript%3E"' in html  # profile
+        # simulated data: no link to statuses or profiles that do not exist on X
+        assert "x.com/" not in site[key].decode()
 
 
 def test_downloads_keep_the_raw_text(site: dict[str, bytes]) -> None:
     rows = json.loads(site["downloads/2018-04-30/scores.json"])
     assert HOSTILE_NAME in {r["brand_name"] for r in rows}
-    reader = csv.DictReader(io.StringIO(site["downloads/2018-04-30/scores.csv"].decode()))
+    reader = csv.DictReader(io.StringIO(site["downloads/2018-04-30/scores.csv"].decode("utf-8-sig")))
     assert HOSTILE_NAME in {r["brand_name"] for r in reader}
 
 

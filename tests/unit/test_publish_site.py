@@ -138,6 +138,6 @@ def test_downloads_budget_spreads_a_long_history_over_runs(tmp_path: Path) -> No
     assert all((site / "downloads" / d.isoformat() / "topics.csv").exists() for d in dates)
     data_page = (site / "donnees" / "index.html").read_text()
     assert "en préparation" not in data_page
-    assert (site / "archives" / dates[0].isoformat() / "index.html").read_text().count("downloads/") == 6
+    assert (site / "archives" / dates[0].isoformat() / "index.html").read_text().count("downloads/") == 9
     s = run_publish(panel, dates[-1], lake, SiteTarget.local(site), opts)
     assert s.details["uploaded"] == 0

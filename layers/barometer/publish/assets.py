@@ -28,7 +28,8 @@ def _hash(body: bytes) -> str:
 def build_assets() -> tuple[dict[str, str], dict[str, bytes]]:
     """Content-hashed static assets: ({logical name: key}, {key: bytes})."""
     names, files = {}, {}
-    for logical, fname in (("css", "site.css"), ("js", "sort.js"), ("icon", "favicon.svg")):
+    for logical, fname in (("css", "site.css"), ("js", "sort.js"), ("compare", "compare.js"),
+                          ("icon", "favicon.svg")):
         body = (STATIC / fname).read_bytes()
         stem, ext = fname.rsplit(".", 1)
         key = f"assets/{stem}.{_hash(body)}.{ext}"

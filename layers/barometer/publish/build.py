@@ -14,36 +14,51 @@ from typing import Any
 
 from barometer.publish.base import PARALLEL_MIN_BRANDS, PublishOptions, Site
 from barometer.publish.brand import BrandPages
+from barometer.publish.compare import ComparePages
 from barometer.publish.data import SiteData
+from barometer.publish.downloads import XLSX, DataFiles
+from barometer.publish.feed import FeedPages
 from barometer.publish.incremental import MANIFEST_VERSION, Plan, build_version, manifest_bytes
 from barometer.publish.pages import SitePages
+from barometer.publish.ranks import RankPages
+from barometer.publish.share import SharePages
 from barometer.publish.upload import MANIFEST
 
 __all__ = ["PublishOptions", "Site", "SiteBuilder", "build_site"]
 
 
-class SiteBuilder(BrandPages, SitePages):
+class SiteBuilder(BrandPages, RankPages, SharePages, DataFiles, ComparePages, FeedPages, SitePages):
     # -- build -------------------------------------------------------------------------
     def build(self) -> Site:
         langs = list(self.o.languages)
+        self.xlsx_dates.add(self.d.dt)  # made below by `edition_files`
         forked = self._fork(langs[1:]) if self._parallel() else None
         self.downloads()
+        self.edition_files()
         for lang in langs[:1] if forked is not None else langs:
             self.language(lang)
         if forked is not None:
-            files, pages, page_keys = forked.result()
+            files, pages, page_keys, stats, share_fps = forked.result()
             self.site.files.update(files)
             self.site.pages += pages
             for d, keys in page_keys.items():
                 self.page_keys[d].extend(keys)
+            mine = self.site.stats.setdefault("share_images", {"drawn": 0, "kept": 0, "seconds": 0.0})
+            for k, v in (stats.get("share_images") or {}).items():
+                mine[k] = round(mine.get(k, 0) + v, 4)
+            self.share_fps.update(share_fps)
         return self.site
 
     def language(self, lang: str) -> None:
         self.home(lang)
         self.brand_pages(lang)
+        self.indicator_pages(lang)
+        self.compare_page(lang)
         self.methodology(lang)
         self.data_page(lang)
         self.archives(lang)
+        self.feed(lang)
+        self.share_images(lang)
 
     def _parallel(self) -> bool:
         """Build the other languages in a forked process (CPU-bound rendering: threads would not
@@ -81,28 +96,33 @@ class SiteBuilder(BrandPages, SitePages):
             if d not in p.page_dates:
                 e = {"page": prev.get("page", ""), "page_keys": prev.get("page_keys", [])}
             if d in p.data_dates:
-                e.update(data=p.data_fps.get(d, ""), data_keys=sorted(self.data_keys.get(d, [])))
+                keys = set(self.data_keys.get(d, []))
+                # an earlier edition's workbook stays listed while it is online
+                keys |= {k for k in prev.get("data_keys", []) if k.endswith(XLSX) and k in p.existing}
+                e.update(data=p.data_fps.get(d, ""), data_keys=sorted(keys))
             elif "data" in prev:
                 e.update(data=prev["data"], data_keys=prev.get("data_keys", []))
             entries[iso] = e
         self.site.files[MANIFEST] = manifest_bytes({"version": MANIFEST_VERSION, "build": build_version(),
                                                     "panel": self.d.panel.id, "dt": self.d.dt.isoformat(),
                                                     "pending": [d.isoformat() for d in p.pending],
-                                                    "dates": entries})
+                                                    "dates": entries, "share": dict(sorted(self.share_fps.items()))})
 
 
 _FORKED: SiteBuilder | None = None  # the builder a forked child works on (set around the fork)
 
 
-def _build_languages(langs: list[str]) -> tuple[dict[str, bytes], int, dict[date, list[str]]]:
+def _build_languages(langs: list[str]) -> tuple[dict[str, bytes], int, dict[date, list[str]], dict[str, Any],
+                                                dict[str, str]]:
     """In the forked child: the pages of `langs` only (the parent keeps the rest)."""
     b = _FORKED
     assert b is not None
     b.site = Site()
     b.page_keys = defaultdict(list)
+    b.share_fps = {}
     for lang in langs:
         b.language(lang)
-    return b.site.files, b.site.pages, dict(b.page_keys)
+    return b.site.files, b.site.pages, dict(b.page_keys), b.site.stats, b.share_fps
 
 
 def build_site(data: SiteData, options: PublishOptions, plan: Plan | None = None) -> Site:

@@ -12,12 +12,16 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from barometer.publish.texts import EXTRA
+
 LANGS = ("fr", "en")
 
 # Path segments per language.
 SLUGS: dict[str, dict[str, str]] = {
-    "fr": {"brand": "marques", "methodology": "methodologie", "data": "donnees", "archives": "archives"},
-    "en": {"brand": "brands", "methodology": "methodology", "data": "data", "archives": "archives"},
+    "fr": {"brand": "marques", "methodology": "methodologie", "data": "donnees", "archives": "archives",
+           "compare": "comparer", "indicators": "indicateurs"},
+    "en": {"brand": "brands", "methodology": "methodology", "data": "data", "archives": "archives",
+           "compare": "compare", "indicators": "indicators"},
 }
 
 LANG_NAMES = {"fr": "Français", "en": "English"}
@@ -33,6 +37,7 @@ MONTHS_SHORT = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
 }
 
+NBSP = "\u00a0"  # between a count and its noun
 NNBSP = "\u202f"  # French thousands separator and space before %
 DASH = "–"  # en dash (ranges)
 MISSING = "—"  # em dash (no data)
@@ -48,6 +53,8 @@ def page_path(lang: str, default: str, kind: str, arg: str = "") -> str:
         return f"{prefix}{s['brand']}/{arg}/"
     if kind == "archive_day":
         return f"{prefix}{s['archives']}/{arg}/"
+    if kind == "indicator":
+        return f"{prefix}{s['indicators']}/{arg}/"
     return f"{prefix}{s[kind]}/"
 
 
@@ -82,6 +89,18 @@ class Fmt:
         if self.lang == "fr":
             s = s.replace(",", NNBSP)
         return s.replace("-", "−")
+
+    def plural(self, n: Any, forms: str) -> str:
+        """The form of `forms` ("one|other") for the count `n`: French takes the singular for 0
+        and 1 (and 1.5: the integer part decides), English for exactly 1."""
+        one, _, other = forms.partition("|")
+        v = abs(float(n or 0))
+        singular = int(v) < 2 if self.lang == "fr" else v == 1
+        return one if singular or not other else other
+
+    def count(self, n: Any, forms: str) -> str:
+        """`n` and its noun: "1 réponse", "2 réponses", "0 réponse"; "1 reply", "0 replies"."""
+        return f"{self.int(n)}{NBSP}{self.plural(n, forms)}"
 
     def pct(self, x: Any, digits: builtins.int = 1, signed: bool = False, ratio: bool = True) -> str:
         """A percentage; `ratio` means x is a fraction (0.125 → 12.5 %)."""
@@ -135,7 +154,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "data_of": "Données au {date}",
         "window": "Fenêtre d'analyse : du {start} au {end}",
         "home_title": "Classement du leadership d'opinion",
-        "home_intro": "Indice de leadership d'opinion (0 à 100) de {n} marques sur X, "
+        "home_intro": "Indice de leadership d'opinion (0 à 100) de {n} sur X, "
                       "calculé à partir de huit indicateurs regroupés en trois attributs.",
         "lb_caption": "Classement au {date} : rang, évolution, indice de leadership, attributs et fourchette "
                       "de rang",
@@ -160,7 +179,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "change": "Évolution",
         "history": "Historique",
         "history_title": "Historique de l'indice de leadership et des attributs de {name}",
-        "history_desc": "Évolution du {start} au {end} ({n} calculs). Dernières valeurs : {last}.",
+        "history_desc": "Évolution du {start} au {end} ({n}). Dernières valeurs : {last}.",
         "history_table": "Données du graphique",
         "history_caption": "Scores de {name} par date de calcul",
         "history_sampled": "{shown} dates sur {n} ; l'historique complet est dans les téléchargements.",
@@ -187,16 +206,17 @@ STRINGS: dict[str, dict[str, str]] = {
                        "(j'aime, reposts, réponses, citations ; dernière observation).",
         "no_posts": "Aucune publication sur la fenêtre.",
         "post_link": "Voir la publication du {date} sur X",
-        "interactions": "{n} interactions",
-        "likes": "j'aime",
-        "reposts": "reposts",
-        "replies": "réponses",
-        "quotes": "citations",
+        "interactions": "interaction|interactions",
+        "likes": "j'aime|j'aime",
+        "reposts": "repost|reposts",
+        "replies": "réponse|réponses",
+        "quotes": "citation|citations",
         "by": "par @{handle}",
         "methodology_title": "Méthodologie",
         "data_title": "Données",
-        "data_intro": "Tables publiées à chaque date de calcul, en CSV (UTF-8, séparateur virgule) et en "
-                      "JSON (tableau d'objets). Les colonnes sont celles des tables du lac de données.",
+        "data_intro": "Tables publiées à chaque date de calcul. CSV « Excel (FR) » : UTF-8 avec BOM, point-virgule, "
+                      "virgule décimale, valeurs arrondies ; CSV « EN » : virgule et point décimal ; JSON : "
+                      "tableau d'objets, valeurs complètes. Les colonnes sont celles des tables du lac de données.",
         "data_caption": "Téléchargements par date de calcul",
         "data_history": "Historique complet des scores",
         "table_scores": "Scores",
@@ -207,8 +227,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "runs_caption": "Étapes du calcul du {date}",
         "col_stage": "Étape",
         "col_status": "Statut",
-        "col_started": "Début (UTC)",
-        "col_finished": "Fin (UTC)",
+        "col_started": "Début ({tz})",
+        "col_finished": "Fin ({tz})",
         "col_brands": "Marques traitées",
         "archives_title": "Archives",
         "archives_intro": "Chaque classement publié garde une page permanente.",
@@ -240,7 +260,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "data_of": "Data as of {date}",
         "window": "Analysis window: {start} to {end}",
         "home_title": "Opinion leadership ranking",
-        "home_intro": "Opinion leadership index (0 to 100) of {n} brands on X, computed from eight "
+        "home_intro": "Opinion leadership index (0 to 100) of {n} on X, computed from eight "
                       "indicators grouped in three attributes.",
         "lb_caption": "Ranking as of {date}: rank, change, leadership index, attributes and rank band",
         "col_rank": "Rank",
@@ -264,7 +284,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "change": "Change",
         "history": "History",
         "history_title": "History of the leadership index and attributes of {name}",
-        "history_desc": "From {start} to {end} ({n} runs). Latest values: {last}.",
+        "history_desc": "From {start} to {end} ({n}). Latest values: {last}.",
         "history_table": "Chart data",
         "history_caption": "Scores of {name} by run date",
         "history_sampled": "{shown} of {n} dates; the full history is in the downloads.",
@@ -291,16 +311,17 @@ STRINGS: dict[str, dict[str, str]] = {
                        "quotes; latest observation).",
         "no_posts": "No post over the window.",
         "post_link": "View the post of {date} on X",
-        "interactions": "{n} interactions",
-        "likes": "likes",
-        "reposts": "reposts",
-        "replies": "replies",
-        "quotes": "quotes",
+        "interactions": "interaction|interactions",
+        "likes": "like|likes",
+        "reposts": "repost|reposts",
+        "replies": "reply|replies",
+        "quotes": "quote|quotes",
         "by": "by @{handle}",
         "methodology_title": "Methodology",
         "data_title": "Data",
-        "data_intro": "Tables published at each run date, as CSV (UTF-8, comma-separated) and JSON (array "
-                      "of objects). Columns are those of the data lake tables.",
+        "data_intro": "Tables published at each run date. CSV: UTF-8 with a byte-order mark, comma-separated, "
+                      "decimal point, rounded values (the French files use semicolons and decimal commas); "
+                      "JSON: array of objects, full values. Columns are those of the data lake tables.",
         "data_caption": "Downloads by run date",
         "data_history": "Full history of the scores",
         "table_scores": "Scores",
@@ -311,8 +332,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "runs_caption": "Stages of the run of {date}",
         "col_stage": "Stage",
         "col_status": "Status",
-        "col_started": "Started (UTC)",
-        "col_finished": "Finished (UTC)",
+        "col_started": "Started ({tz})",
+        "col_finished": "Finished ({tz})",
         "col_brands": "Brands processed",
         "archives_title": "Archive",
         "archives_intro": "Every published ranking keeps a permanent page.",
@@ -329,6 +350,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "of_leadership": "of the index",
     },
 }
+
+STRINGS["fr"].update(EXTRA["fr"])
+STRINGS["en"].update(EXTRA["en"])
 
 # Methodology texts that depend on the panel's scoring settings.
 METHOD: dict[str, dict[str, str]] = {

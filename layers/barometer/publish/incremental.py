@@ -98,6 +98,7 @@ class Plan:
     page_fps: dict[date, str] = field(default_factory=dict)
     data_fps: dict[date, str] = field(default_factory=dict)
     previous: dict[str, Any] = field(default_factory=dict)
+    existing: set[str] = field(default_factory=set)  # keys the target holds before this run
 
 
 def plan(dates: list[date], dt: date, sources: dict[date, dict[str, Source]], options_key: str,
@@ -135,7 +136,7 @@ def plan(dates: list[date], dt: date, sources: dict[date, dict[str, Source]], op
         scores_fp = sources.get(d, {}).get("scores", Source("", 0)).fp
         page_fps[d] = _h(version, options_key, scores_fp, prev, nxt, str(d in downloads))
     page_dates = {d for d in dates if not kept(d, "page", page_fps[d])}
-    return Plan(page_dates, data_dates, downloads, pending, page_fps, data_fps, manifest)
+    return Plan(page_dates, data_dates, downloads, pending, page_fps, data_fps, manifest, set(existing))
 
 
 def full_plan(dates: list[date]) -> Plan:

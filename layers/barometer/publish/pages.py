@@ -2,53 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from markupsafe import Markup
 
-from barometer.publish.base import DOWNLOAD_TABLES, DOWNLOADS, SPLICE, BuilderBase
+from barometer.publish.base import SPLICE, BuilderBase, _tz_label
 from barometer.publish.i18n import METHOD, STRINGS, Fmt, relative_root
 from barometer.publish.vector import (
     concat_groups_bytes,
-    csv_bytes,
     group_bounds,
-    json_documents,
     leaderboard_columns,
     leaderboard_rows,
 )
 from barometer.score.definitions import ATTRIBUTES, INDICATORS, indicators_of
 
+PRINT_TOP = 25  # rows of the leaderboard a printed edition shows
+
 
 class SitePages(BuilderBase):
-    def downloads(self) -> None:
-        for table in DOWNLOAD_TABLES:
-            t = self.data_tables[table]
-            if t.num_rows == 0:
-                continue
-            bounds = group_bounds(t["dt"])
-            docs = json_documents(t, bounds)
-            for (day, a, b), doc in zip(bounds, docs, strict=True):
-                base = f"{DOWNLOADS}/{day.isoformat()}/{table}"
-                self.site.files[base + ".csv"] = csv_bytes(t.slice(a, b - a))
-                self.site.files[base + ".json"] = doc
-                self.data_keys[day].extend([base + ".csv", base + ".json"])
-
-    def download_links(self, lang: str, day: date) -> list[dict[str, Any]]:
-        t = STRINGS[lang]
-        out = []
-        for table in DOWNLOAD_TABLES:
-            name = t[f"table_{table}"]
-            links = []
-            if day in self.plan.downloads and day in self.d.table_dates.get(table, ()):
-                when = Fmt(lang).date(day)
-                links = [{"fmt": fmt.upper(), "path": f"{DOWNLOADS}/{day.isoformat()}/{table}.{fmt}",
-                          "label": t["download"].format(table=name, date=when, fmt=fmt.upper())}
-                         for fmt in ("csv", "json")]
-            out.append({"table": name, "links": links, "pending": day in self.plan.pending
-                        and day not in self.plan.downloads})
-        return out
-
     def home(self, lang: str) -> None:
         key = self.path(lang, "home")
         prefix = relative_root(key) + self.path(lang, "brand", "\0").split("\0")[0]
@@ -56,7 +29,10 @@ class SitePages(BuilderBase):
         w = self.window()
         body = concat_groups_bytes(rows, [(None, 0, len(rows))]) if len(rows) else [b""]
         self.page(key, "leaderboard.html.j2", lang, "home", "", raw=body[0],
-                  rows=Markup(SPLICE), n=self.brands.num_rows, window=w)
+                  rows=Markup(SPLICE), n=self.brands.num_rows, window=w, ranks=self.rank_chart(lang),
+                  edition=[link for tb in self.download_links(lang, self.d.dt) for link in tb["links"]
+                           if tb["table"] in (STRINGS[lang]["table_scores"], "XLSX")],
+                  print_top=PRINT_TOP, title=STRINGS[lang]["card_board"].format(date=Fmt(lang).date(self.d.dt)))
 
     def methodology(self, lang: str) -> None:
         s = self.d.panel.scoring
@@ -83,16 +59,37 @@ class SitePages(BuilderBase):
                   min_coverage=f.pct(s.min_coverage, 0))
 
     def data_page(self, lang: str) -> None:
-        f = Fmt(lang)
+        f, t = Fmt(lang), STRINGS[lang]
         days = [{"date": f.date(d), "iso": d.isoformat(), "tables": self.download_links(lang, d)}
                 for d in reversed(self.d.dates)]
         runs = sorted(self.d.runs.to_pylist(), key=lambda r: ("collect", "score", "publish").index(r["stage"])
                       if r["stage"] in ("collect", "score", "publish") else 9)
-        run_rows = [{"stage": r["stage"], "status": r["status"],
-                     "started": r["started_at"].strftime("%Y-%m-%d %H:%M") if r["started_at"] else "",
-                     "finished": r["finished_at"].strftime("%Y-%m-%d %H:%M") if r["finished_at"] else "",
-                     "brands": f.int(r["brands_ok"] or 0)} for r in runs if r["stage"] != "publish"]
-        self.page(self.path(lang, "data"), "data.html.j2", lang, "data", "", days=days, runs=run_rows)
+        runs = [r for r in runs if r["stage"] != "publish"]
+        clock, tz = self.run_clock(runs)
+        run_rows = [{"stage": r["stage"], "status": r["status"], "started": clock(r["started_at"]),
+                     "finished": clock(r["finished_at"]), "duration": _duration(f, r["started_at"], r["finished_at"]),
+                     "brands": f.int(r["brands_ok"] or 0)} for r in runs]
+        note = (t["runs_clock_sim"] if self.o.simulated else t["runs_clock"]).format(tz=tz)
+        self.page(self.path(lang, "data"), "data.html.j2", lang, "data", "", days=days, runs=run_rows, tz=tz,
+                  clock_note=note, history=self.history_links(lang))
+
+    def run_clock(self, runs: list[dict[str, Any]]) -> tuple[Callable[[datetime | None], str], str]:
+        """How the data page shows a run's times: in the panel's time zone, on the run's own clock.
+        A run on the simulator replays date D at D+1 05:00 UTC (the scheduled run's moment, see
+        `barometer.clock`) whenever it really runs: its times are shifted so the first stage
+        starts at that moment, durations kept."""
+        shift = timedelta(0)
+        starts = [r["started_at"] for r in runs if r["started_at"]]
+        if self.o.simulated and starts:
+            shift = datetime.combine(self.d.dt + timedelta(days=1), time(5)) - min(starts)
+
+        def clock(ts: datetime | None) -> str:
+            if ts is None:
+                return ""
+            local, _ = _tz_label(self.d.panel.timezone, ts + shift)
+            return local.strftime("%Y-%m-%d %H:%M") if local else ""
+
+        return clock, _tz_label(self.d.panel.timezone, datetime(2000, 1, 1))[1]
 
     def archives(self, lang: str) -> None:
         f = Fmt(lang)
@@ -124,3 +121,10 @@ class SitePages(BuilderBase):
                       next=self.path(lang, "archive_day", nxt.isoformat()) if nxt else "",
                       prev_date=f.date(prev) if prev else "", next_date=f.date(nxt) if nxt else "",
                       latest=day == self.d.dt)
+
+
+def _duration(f: Fmt, start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return ""
+    s = max(0, round((end - start).total_seconds()))
+    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"

@@ -55,10 +55,10 @@ def _finite(x: pa.Array) -> pa.Array:
     return pc.if_else(pc.is_finite(x), x, pa.scalar(None, pa.float64()))
 
 
-def fixed(values: pa.Array | pa.ChunkedArray, digits: int = 1, dec: str = ".", missing: str = MISSING
-          ) -> pa.Array:
+def fixed(values: pa.Array | pa.ChunkedArray, digits: int = 1, dec: str = ".", missing: str = MISSING,
+          minus: str | None = None) -> pa.Array:
     """Fixed-point text of numbers (1 digit: 84.25 → '84.3'); null/NaN → `missing`. Minus is '−'
-    when `dec` is ',' (display), '-' otherwise (machine values)."""
+    when `dec` is ',' (display), '-' otherwise (machine values), unless `minus` says."""
     x = pc.cast(_arr(values), pa.float64())
     bad = x.null_count > 0 or not pc.all(pc.is_finite(x)).as_py()
     if bad:
@@ -76,7 +76,7 @@ def fixed(values: pa.Array | pa.ChunkedArray, digits: int = 1, dec: str = ".", m
             fp = pc.utf8_lpad(fp, digits, "0")
         text = pc.binary_join_element_wise(text, fp, dec)
     if neg:
-        minus = "−" if dec == "," else "-"
+        minus = minus or ("−" if dec == "," else "-")
         text = pc.if_else(pc.and_(pc.fill_null(pc.less(v, 0.0), False), pc.not_equal(a, 0)),
                           pc.binary_join_element_wise(minus, text, ""), text)
     return pc.if_else(pc.is_null(x), missing, text) if bad else text
@@ -262,3 +262,48 @@ def csv_bytes(table: pa.Table) -> bytes:
     buf = io.BytesIO()
     pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=True, quoting_style="needed"))
     return buf.getvalue()
+
+
+# Digits of the rounded values in the spreadsheet CSV files (other float columns: 4).
+CSV_DIGITS = {"leadership": 2, "relational": 2, "expression": 2, "engagement": 2, "score": 2, "contribution": 3,
+              "coverage": 3}
+BOM = "\ufeff".encode()
+
+
+def csv_text(col: pa.Array | pa.ChunkedArray, name: str, dec: str) -> pa.Array:
+    """A column as CSV fields for a spreadsheet: strings quoted (and a leading `=`, `+`, `-` or `@`
+    made inert with an apostrophe), numbers rounded with `dec` and an ASCII minus, null → empty."""
+    v = _arr(col)
+    t = v.type
+    if pa.types.is_floating(t):
+        return fixed(v, CSV_DIGITS.get(name, 4), dec, missing="", minus="-")
+    if pa.types.is_integer(t):
+        return ints(v, missing="")
+    if pa.types.is_boolean(t):
+        return pc.fill_null(pc.if_else(v, "true", "false"), "")
+    if pa.types.is_date(t):
+        return pc.fill_null(pc.cast(v, pa.string()), "")
+    if pa.types.is_timestamp(t):
+        return pc.fill_null(pc.strftime(v, "%Y-%m-%d %H:%M:%S"), "")
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        s = pc.cast(v, pa.string())
+    else:
+        s = pa.array([None if x is None else json.dumps(x, ensure_ascii=False, default=str)
+                      for x in v.to_pylist()], pa.string())
+    s = pc.replace_substring_regex(s, r"^([=+\-@\t\r])", r"'\1")
+    return pc.fill_null(join('"', pc.replace_substring(s, '"', '""'), '"'), "")
+
+
+def excel_csv(table: pa.Table, sep: str = ",", dec: str = ".") -> bytes:
+    """CSV that spreadsheets open right: UTF-8 with a byte-order mark, CRLF, `sep` between fields,
+    rounded numbers with `dec` (French Excel: `;` and `,`)."""
+    head = sep.join(table.column_names) + "\r\n"
+    if table.num_rows == 0:
+        return BOM + head.encode()
+    parts: list[Any] = []
+    for i, name in enumerate(table.column_names):
+        if i:
+            parts.append(sep)
+        parts.append(csv_text(table[name], name, dec))
+    rows = join(*parts, "\r\n")
+    return BOM + head.encode() + concat_groups_bytes(rows, [(None, 0, len(rows))])[0]

@@ -1,0 +1,177 @@
+"""Share and embed: the OpenGraph/Twitter card images (1200 × 630 PNG) and the brands' SVG badges.
+
+Cards are drawn at publish time by `raster` (no browser): one per language for the leaderboard
+(its first five brands) and for each brand (name, handles, rank, index, date, change). Every
+other page shares its language's leaderboard card. Cards are made for the latest edition only,
+and only when what they show changed: each card's fingerprint (what it shows + the drawing
+code's version) is kept in the site manifest, and a card whose fingerprint is unchanged and
+whose object is still in the target is not drawn again. Their cost is reported apart
+(`Site.stats["share_images"]`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from html import escape as esc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from barometer.publish import raster
+from barometer.publish.base import SHARE_IMAGE, BuilderBase
+from barometer.publish.i18n import STRINGS, Fmt
+
+W, H = 1200, 630
+WHITE, SOFT, INK, MUTED, ACCENT, TRACK = "#ffffff", "#f4f4f5", "#18181b", "#52525b", "#1d4ed8", "#e4e4e7"
+UP, DOWN, NOTICE_BG, NOTICE_INK = "#166534", "#b91c1c", "#fef3c7", "#78350f"
+BADGE = "badge.svg"
+BADGE_H = 20
+
+
+def _version() -> str:
+    """Version of the drawing: this module, the rasteriser and the glyph atlas."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in (here / "share.py", here / "raster.py", raster.ATLAS):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _template(site: str, tagline: str, simulated: str) -> raster.Canvas:
+    """What every card of a language shows: the site band and the rule under it."""
+    c = raster.Canvas(W, H, raster.Palette(), WHITE)
+    c.rect(0, 0, W, 96, SOFT)
+    c.rect(0, 96, W, 104, ACCENT)
+    face, text = raster.fit(site, ("head", "body"), 700 if simulated else 1080)
+    c.text(text, 60, 60, face, INK, SOFT)
+    if simulated:
+        width = raster.faces()["small"].width(simulated) + 32
+        c.rect(W - 60 - width, 28, W - 60, 70, NOTICE_BG)
+        c.text(simulated, W - 60 - width / 2, 57, "small", NOTICE_INK, NOTICE_BG, anchor="middle")
+    c.text(tagline, 60, H - 34, "small", MUTED, WHITE)
+    return c
+
+
+def _copy(c: raster.Canvas) -> raster.Canvas:
+    out = raster.Canvas.__new__(raster.Canvas)
+    out.width, out.height, out.palette = c.width, c.height, c.palette
+    out.px = c.px.copy()
+    return out
+
+
+def brand_card(base: raster.Canvas, name: str, handles: str, rank: str, of: str, score: str, value: float,
+               index_label: str, when: str, change: str, change_color: str) -> bytes:
+    c = _copy(base)
+    face, text = raster.fit(name, ("title", "title_s", "head"), W - 120)
+    c.text(text, 60, 200, face, INK, WHITE)
+    if handles:
+        hf, ht = raster.fit(handles, ("body", "small"), W - 120)
+        c.text(ht, 60, 250, hf, MUTED, WHITE)
+    c.text(rank, 52, 420, "huge", ACCENT, WHITE)
+    c.text(of, 60, 470, "body", MUTED, WHITE)
+    c.text(score, W - 60, 420, "big", INK, WHITE, anchor="end")
+    c.text(index_label, W - 60, 470, "body", MUTED, WHITE, anchor="end")
+    c.rect(60, 500, W - 60, 514, TRACK)
+    if np.isfinite(value):
+        c.rect(60, 500, 60 + (W - 120) * min(max(value, 0.0), 100.0) / 100.0, 514, ACCENT)
+    width = c.text(when, 60, 556, "body", INK, WHITE)
+    if change:
+        c.text(change, 60 + width + 24, 556, "body", change_color, WHITE)
+    return c.png(1)
+
+
+def board_card(base: raster.Canvas, title: str, rows: list[tuple[str, str, str, float]]) -> bytes:
+    """The leaderboard's card: its title and first brands (rank, name, index, bar)."""
+    c = _copy(base)
+    face, text = raster.fit(title, ("title_s", "head"), W - 120)
+    c.text(text, 60, 170, face, INK, WHITE)
+    for i, (rank, name, score, value) in enumerate(rows[:5]):
+        y = 240 + i * 68
+        c.text(rank, 100, y, "head", ACCENT, WHITE, anchor="end")
+        nf, nt = raster.fit(name, ("head", "body", "small"), 620)
+        c.text(nt, 130, y, nf, INK, WHITE)
+        c.text(score, 880, y, "head", INK, WHITE, anchor="end")
+        c.rect(910, y - 22, W - 60, y - 8, TRACK)
+        if np.isfinite(value):
+            c.rect(910, y - 22, 910 + (W - 970) * min(max(value, 0.0), 100.0) / 100.0, y - 8, ACCENT)
+    return c.png(1)
+
+
+def badge_svg(label: str, value: str, title: str) -> tuple[str, int]:
+    """A flat badge (`label | value`) as SVG text, and its width; the text is escaped."""
+    small = raster.faces()["small"]
+    lw = round(small.width(label) * 11 / 24) + 12
+    vw = round(small.width(value) * 11 / 24) + 12
+    w = lw + vw
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{BADGE_H}" viewBox="0 0 {w} {BADGE_H}" '
+           f'role="img" aria-label="{esc(title)}"><title>{esc(title)}</title>'
+           f'<rect width="{lw}" height="{BADGE_H}" rx="3" fill="#3f3f46"/>'
+           f'<rect x="{lw}" width="{vw}" height="{BADGE_H}" rx="3" fill="{ACCENT}"/>'
+           f'<rect x="{lw}" width="4" height="{BADGE_H}" fill="{ACCENT}"/>'
+           f'<g fill="#ffffff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle">'
+           f'<text x="{lw / 2:.1f}" y="14">{esc(label)}</text><text x="{lw + vw / 2:.1f}" y="14">{esc(value)}'
+           f"</text></g></svg>\n")
+    return svg, w
+
+
+class SharePages(BuilderBase):
+    def badge(self, lang: str, bi: int, rank_text: str, score: str) -> tuple[int, str]:
+        """Write the brand's badge (`<brand page>/badge.svg`); its width and its text alternative."""
+        t = STRINGS[lang]
+        row = self.brand_rows[bi]
+        name = row["brand_name"] or row["brand_id"]
+        alt = t["badge_alt"].format(name=name, rank=rank_text, site=self.d.panel.name, score=score)
+        svg, w = badge_svg(self.d.panel.name, f"{rank_text} · {score}", alt)
+        self.site.files[self.path(lang, "brand", self.slug[row["brand_id"]]) + BADGE] = svg.encode()
+        return w, alt
+
+    def share_images(self, lang: str) -> None:
+        """The language's cards, drawn when their fingerprint changed or their object is missing."""
+        t, f = STRINGS[lang], Fmt(lang)
+        t0 = time.perf_counter()
+        version = _version()
+        previous = self.plan.previous.get("share") or {}
+        existing = self.plan.existing
+        drawn = kept = 0
+        sim = t["simulated"] if self.o.simulated else ""
+        base: raster.Canvas | None = None
+
+        def template() -> raster.Canvas:
+            nonlocal base
+            if base is None:
+                base = _template(self.d.panel.name, t["card_tagline"], sim)
+            return base
+
+        when = f.date(self.d.dt)
+        n = len(self.brand_rows)
+        jobs: list[tuple[str, tuple[Any, ...], str]] = []
+        top = [(str(r["rank"]), r["brand_name"] or r["brand_id"], f.num(r["leadership"]),
+                float(r["leadership"]) if r["leadership"] is not None else float("nan")) for r in self.brand_rows[:5]]
+        jobs.append((self.share_key(lang), (t["card_board"].format(date=when), top), "board"))
+        for r in self.brand_rows:
+            bid = r["brand_id"]
+            rank = f"{r['rank']}{'re' if r['rank'] == 1 else 'e'}" if lang == "fr" else f"#{r['rank']}"
+            prev = r.get("rank_prev")
+            d = 0 if prev is None else prev - r["rank"]
+            change = "" if prev is None else ("=" if d == 0 else f"{'▲' if d > 0 else '▼'} {abs(d)}")
+            color = UP if d > 0 else DOWN if d < 0 else MUTED
+            value = float(r["leadership"]) if r["leadership"] is not None else float("nan")
+            handles = " · ".join(f"@{h}" for h in (self.d.handles.get(bid) or [])[:3])
+            jobs.append((self.path(lang, "brand", self.slug[bid]) + SHARE_IMAGE,
+                         (r["brand_name"] or bid, handles, rank, t["card_of"].format(n=f.int(n)),
+                          f.num(r["leadership"]), value, t["card_index"], when, change, color), "brand"))
+        for key, args, kind in jobs:
+            fp = hashlib.sha256(repr((version, sim, self.d.panel.name, kind, args)).encode()).hexdigest()[:16]
+            self.share_fps[key] = fp
+            if previous.get(key) == fp and key in existing:
+                kept += 1
+                continue
+            self.site.files[key] = (board_card(template(), *args) if kind == "board"
+                                    else brand_card(template(), *args))
+            drawn += 1
+        stats = self.site.stats.setdefault("share_images", {"drawn": 0, "kept": 0, "seconds": 0.0})
+        stats["drawn"] += drawn
+        stats["kept"] += kept
+        stats["seconds"] = round(stats["seconds"] + time.perf_counter() - t0, 4)
