@@ -56,13 +56,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_dates(args, local)
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
     summaries = run(local, args.date, stages, mode=args.mode, since=args.since, deadline_s=args.deadline)
+    from barometer.pipeline import budget_hint
+
     for s in summaries:
         extra = f", {s.api_requests} requests, {s.posts_read} post reads, {s.users_read} user reads, " \
                 f"~${s.cost_usd:.3f}" if s.stage == "collect" else ""
         print(f"{s.stage:8} {s.panel} {s.dt} {s.status}{extra}")
         for e in s.errors:
             print(f"         ! {e}")
+        hint = budget_hint(s, args.panel)
+        if hint:
+            print(f"         → {hint}")
     return 0 if all(s.status in ("ok", "skipped") for s in summaries) else 3
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    from barometer.start import start
+
+    local = _local_run(args, args.panel)
+    if args.since is not None and args.until is not None and args.since > args.until:
+        raise ConfigError(f"start: --since {args.since}: after --until {args.until}")
+    report = start(local, args.until, args.since, deadline_s=args.deadline, panel_file=args.panel)
+    p = report.plan
+    print(f"Panel {local.panel.name}: start {p.since} … {p.until}, {len(p.steps)} steps "
+          f"({len(report.skipped)} done before, {len(report.done)} now).")
+    for s in report.summaries:
+        extra = f", {s.posts_read} post reads, {s.users_read} user reads" if s.stage == "collect" else ""
+        print(f"{s.stage:8} {s.panel} {s.dt} {s.status}{extra}")
+    for w in report.warnings[:10]:
+        print(f"         ! {w}")
+    if len(report.warnings) > 10:
+        print(f"         ! … and {len(report.warnings) - 10} more")
+    if report.stopped:
+        print(f"Stopped at {report.stopped}")
+        return 3
+    scored = [s for s in report.summaries if s.stage == "score"]
+    if scored and scored[-1].details.get("provisional"):
+        print(f"Provisional: the window rests on {scored[-1].details.get('days_collected')} collected days "
+              f"(scoring.min_window_days: {local.panel.scoring.min_days}).")
+    print(f"Site: {(Path(args.site).resolve() / 'index.html')}")
+    return 0
 
 
 def _check_dates(args: argparse.Namespace, local: LocalRun) -> None:
@@ -139,6 +172,24 @@ def build_parser() -> argparse.ArgumentParser:
     lake_arg(r)
     r.add_argument("--site", default=DEFAULT_SITE)
     r.set_defaults(func=cmd_run)
+
+    st = sub.add_parser("start", help="start a new panel: backfill its window, daily runs up to a date, "
+                                      "score and publish (resumable)",
+                        description="Start a panel over a period in one command: a backfill of the window "
+                                    "(under collection.max_backfill_post_reads), the daily runs of the last "
+                                    "days up to --until, then score and publish. Progress is kept in the "
+                                    "lake: run the same command again to resume.")
+    st.add_argument("--panel", required=True, help="panel id or YAML file")
+    st.add_argument("--until", type=iso_date, help="last day YYYY-MM-DD (default: yesterday; on the "
+                                                   "simulator, the simulated world's last day)")
+    st.add_argument("--since", type=iso_date, help="first day to backfill (default: the window's first day)")
+    st.add_argument("--deadline", type=positive_seconds, default=None,
+                    help="seconds each collect run may use before it checkpoints (default: none)")
+    st.add_argument("--x-api-url", help="collect from this X API host (e.g. `barometer sim serve`)")
+    st.add_argument("--simulate", action="store_true", help="use the embedded simulator even with X_BEARER_TOKEN")
+    lake_arg(st)
+    st.add_argument("--site", default=DEFAULT_SITE)
+    st.set_defaults(func=cmd_start)
 
     s = sub.add_parser("serve", help="preview the published site locally")
     s.add_argument("--site", default=DEFAULT_SITE)

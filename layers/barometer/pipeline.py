@@ -27,8 +27,29 @@ __all__ = ["RUN_HOUR_UTC", "DemoPlan", "LocalRun", "Progress", "XSource", "demo"
            "run_clock", "stderr_progress"]
 
 SIM_TOKEN = "sim-token"
-# A backfill reads months at once: its read budget is its own, not the daily one.
+# A backfill reads months at once: its read budget is its own, not the daily one (the panel's
+# `collection.max_backfill_post_reads` / `max_backfill_user_reads`; this is their default).
 BACKFILL_BUDGET = 1_000_000
+
+
+def backfill_budgets(panel: Panel) -> dict[str, int]:
+    """The collect options that give a backfill the panel's backfill read budgets."""
+    c = panel.collection
+    return {"max_post_reads": c.max_backfill_post_reads, "max_user_reads": c.max_backfill_user_reads}
+
+
+def budget_hint(s: StageSummary, panel_file: str = "the panel file") -> str | None:
+    """When a collect run stopped on a read budget: the panel key to raise, in one line."""
+    if s.stage != "collect":
+        return None
+    why = " ".join([str(s.details.get("stopped") or ""), *s.errors])
+    backfill = s.details.get("mode") == "backfill"
+    for kind in ("post", "user"):
+        if f"{kind} read budget reached" in why:
+            key = f"collection.max_{'backfill_' if backfill else ''}{kind}_reads"
+            return (f"the {'backfill' if backfill else 'daily'} {kind} read budget was reached: raise `{key}` "
+                    f"in {panel_file}, then run the same command again (it resumes)")
+    return None
 
 
 @dataclass
@@ -122,6 +143,8 @@ def run(local: LocalRun, dt: date, stages: list[str], *, mode: str = "daily",
             if since:
                 opts["since"] = since
                 opts["full_archive"] = True
+            if mode == "backfill":
+                opts.update(backfill_budgets(local.panel))
             if deadline_s:
                 opts["deadline"] = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=deadline_s)
             with local.client(now) as (client, _):
@@ -145,6 +168,21 @@ class DemoPlan:
     window_start: date
     first_date: date
     score_dates: tuple[date, ...]
+    # The growth references of the score dates (a year before each, yoy): the reference-year
+    # backfill ends a run on each, so every weekly point has its followers snapshot and its
+    # community growth (no indicator appears only on the last point of the history).
+    references: tuple[date, ...] = ()
+
+    @property
+    def backfills(self) -> list[tuple[date, date]]:
+        """(run date, since) of the backfills: the reference year in runs ending on each growth
+        reference (the last one is `reference`), then the months up to the window."""
+        out, since = [], self.first_date
+        for r in (*[r for r in self.references if self.first_date <= r < self.reference], self.reference):
+            out.append((r, since))
+            since = r + timedelta(days=1)
+        out.append((self.window_start - timedelta(days=1), self.reference + timedelta(days=1)))
+        return out
 
     @property
     def daily_dates(self) -> list[date]:
@@ -152,22 +190,38 @@ class DemoPlan:
         return [self.window_start + timedelta(days=i) for i in range(n)]
 
 
-def demo_plan(panel: Panel) -> DemoPlan:
-    if panel.demo is None:
-        raise ConfigError(f"panel {panel.id}: no `demo` section (run_date) to replay")
-    d = panel.demo.run_date
-    ref = d.replace(year=d.year - 1)
+def demo_run_date(panel: Panel, now: datetime | None = None) -> date:
+    """The date `barometer demo` replays up to: the panel's `demo.run_date`, else yesterday (UTC),
+    the last full day of the simulated world `sim.world.build_world` builds without one."""
+    if panel.demo is not None:
+        return panel.demo.run_date
+    return (now or datetime.now(UTC)).astimezone(UTC).date() - timedelta(days=1)
+
+
+def _year_before(d: date) -> date:
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28)
+
+
+def demo_plan(panel: Panel, now: datetime | None = None) -> DemoPlan:
+    d = demo_run_date(panel, now)
+    ref = _year_before(d)
     start = d - timedelta(days=panel.scoring.window_days - 1)
     first = panel.first_date or (ref - timedelta(days=panel.scoring.window_days))
     # Weekly scores over the window give the site its history; the run date is the last.
     weekly = tuple(sorted({d - timedelta(days=7 * k) for k in range((d - start).days // 7 + 1)}))
-    return DemoPlan(run_date=d, reference=ref, window_start=start, first_date=first, score_dates=weekly)
+    refs = tuple(sorted({_year_before(s) for s in weekly})) if panel.scoring.growth_reference == "yoy" else ()
+    return DemoPlan(run_date=d, reference=ref, window_start=start, first_date=first, score_dates=weekly,
+                    references=refs)
 
 
 def demo(local: LocalRun) -> DemoPlan:
-    """Replay the panel's schedule on the simulator: two backfills, daily runs, scores, publish.
+    """Replay the panel's schedule on the simulator: backfills, daily runs, scores, publish.
 
-    1. a backfill at the reference date (its profile snapshot is the growth reference),
+    1. the reference year in backfills ending on the growth reference of each weekly score
+       (their profile snapshots are the references; the last one ends on the run date's),
     2. a backfill of the months between the reference and the window,
     3. one daily run per day of the window (the production daily code path),
     4. weekly scores over the window, then the site for the run date.
@@ -181,13 +235,12 @@ def demo(local: LocalRun) -> DemoPlan:
 def _replay(local: LocalRun, plan: DemoPlan) -> None:
     t0 = time.perf_counter()
     with local.client(run_clock(plan.reference)) as (client, set_now):
-        backfills = [(plan.reference, plan.first_date),
-                     (plan.window_start - timedelta(days=1), plan.reference + timedelta(days=1))]
-        for dt, since in backfills:
+        backfills = plan.backfills
+        for i, (dt, since) in enumerate(backfills, 1):
             set_now(run_clock(dt))
-            local.progress(f"collect backfill {since} … {dt}")
+            local.progress(f"collect backfill {since} … {dt} [{i}/{len(backfills)}]")
             local.collect(client, dt, run_clock(dt), mode="backfill", since=since, full_archive=True,
-                          max_post_reads=BACKFILL_BUDGET, max_user_reads=BACKFILL_BUDGET)
+                          **backfill_budgets(local.panel))
         days = plan.daily_dates
         for i, dt in enumerate(days, 1):
             set_now(run_clock(dt))

@@ -124,4 +124,19 @@ def test_every_run_succeeded(db: duckdb.DuckDBPyConnection) -> None:
     bad = db.sql("select stage, dt, status, errors from runs where status not in ('ok')").fetchall()
     assert bad == []
     [(n,)] = db.sql("select count(*) from runs where stage = 'collect'").fetchall()
-    assert n == 2 + 181
+    # The reference year in one backfill per weekly score's growth reference (26), the months
+    # up to the window in one more, then a daily run per day of the window.
+    assert n == 26 + 1 + 181
+
+
+def test_history_has_no_artificial_jump(db: duckdb.DuckDBPyConnection) -> None:
+    """Every weekly point has its growth reference (a followers snapshot a year earlier), so
+    every indicator is there all along: no point of the history rests on fewer indicators."""
+    rows = db.sql("select dt, brand_id, coverage, leadership from scores order by brand_id, dt").fetchall()
+    assert len({r[0] for r in rows}) == 26
+    assert all(r[2] == 1.0 for r in rows)
+    sanofi = [r[3] for r in rows if r[1] == "sanofi"]
+    assert max(abs(a - b) for a, b in zip(sanofi, sanofi[1:], strict=False)) < 3
+    [(n,)] = db.sql(f"""select count(distinct dt) from accounts where dt between date '{REF[0]}'
+        and date '{REF_END}'""").fetchall()
+    assert n == 26

@@ -28,6 +28,9 @@ from barometer.lake.contract import LakeContractError
 from barometer.lake.schemas import PARTITION_KEYS, SCHEMAS
 
 _DICT_STR = pa.dictionary(pa.int32(), pa.string())
+# Columns a table gained after it had writers: a writer that omits them writes nulls (as old
+# partitions read), instead of failing.
+_LATER: dict[str, tuple[str, ...]] = {"scores": ("days_collected", "provisional")}
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,9 @@ class Lake:
         schema = SCHEMAS[table]
         if "network" in schema.names and "network" not in data.column_names:
             data = data.append_column("network", pa.array(["x"] * data.num_rows, pa.string()))  # X-only writers
+        for name in _LATER.get(table, ()):  # added after writers of the table existed: null if omitted
+            if name not in data.column_names:
+                data = data.append_column(name, pa.nulls(data.num_rows, schema.field(name).type))
         data = data.select(schema.names).cast(schema)
         key = f"{self.partition_path(table, panel, dt)}/{part}.parquet"
         self._write_atomic(key, lambda sink: pq.write_table(data, sink, compression="zstd"))

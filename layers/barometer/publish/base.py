@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from barometer.publish.assets import build_assets, environment
 from barometer.publish.data import SiteData
+from barometer.publish.history import provisional_note
 from barometer.publish.i18n import LANG_NAMES, LANGS, STRINGS, Fmt, page_path, relative_root
 from barometer.publish.incremental import DEFAULT_BUDGET_BYTES, Plan, full_plan
 from barometer.publish.vector import safe_slug
@@ -182,7 +183,8 @@ class BuilderBase:
         return dict(
             lang=lang, t=t, f=f, root=root, href=href, assets=self.assets, nav=nav, section=section,
             others=others, alternates=alternates, canonical=url(key_path), simulated=self.o.simulated,
-            site_name=self.d.panel.name,
+            site_name=self.d.panel.display_name(lang),
+            provisional=provisional_note(self.brand_rows, self.d.panel, lang),
             updated=t["updated"].format(when=when), dt=self.d.dt,
             attributes=ATTRIBUTES, n_brands=len(self.brand_rows),
             description=description or t["home_intro"].format(n=f.count(len(self.brand_rows), t["n_brands"])),

@@ -4,7 +4,9 @@ Quality gate: a run date is *publishable* when its `scores` partition exists, is
 the **mean** of `scores.coverage` over the panel's brands (null counts as 0) reaches
 `panel.scoring.min_coverage`. The mean is the run's share of (brand, indicator) cells that have
 data: one brand with a gap lowers it without vetoing the whole panel (the minimum would).
-The history (charts, archive, downloads) only holds publishable dates.
+The history (charts, archive, downloads) only holds publishable dates. A provisional score (its
+window rests on fewer collected days than `scoring.min_window_days`) is publishable, under a
+banner, unless the panel says `scoring.provisional: withhold`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -20,6 +23,7 @@ import pyarrow.dataset as ds
 
 from barometer.config import Panel
 from barometer.lake.store import Lake
+from barometer.publish.history import indicator_changes
 from barometer.score.definitions import INDICATOR_IDS
 
 COVERAGE_AGGREGATE = "mean"
@@ -63,7 +67,18 @@ def check_gate(panel: Panel, dt: date, lake: Lake) -> Gate:
     if dt not in lake.partitions("scores", panel.id):
         return coverage_gate(None, panel.scoring.min_coverage, panel.id, dt)
     scores = lake.read("scores", panel.id, dt, dt)
-    return coverage_gate(scores, panel.scoring.min_coverage, panel.id, dt)
+    gate = coverage_gate(scores, panel.scoring.min_coverage, panel.id, dt)
+    if gate.ok and panel.scoring.provisional == "withhold" and _provisional(scores):
+        days = max(int(d or 0) for d in scores["days_collected"].to_pylist())
+        return Gate(False, f"provisional: the window rests on {days} collected days, fewer than "
+                           f"scoring.min_window_days {panel.scoring.min_days} (scoring.provisional: withhold)",
+                    gate.coverage, gate.brands)
+    return gate
+
+
+def _provisional(scores: pa.Table) -> bool:
+    """Whether a date's scores are provisional (a lake written before the flag: never)."""
+    return "provisional" in scores.column_names and bool(pc.any(pc.fill_null(scores["provisional"], False)).as_py())
 
 
 @dataclass
@@ -84,11 +99,15 @@ class SiteData:
     # `topics` hold these dates (and dt) only.
     unit_dates: list[date] = field(default_factory=list)
     table_dates: dict[str, set[date]] = field(default_factory=dict)  # dates with a partition, per table
+    # brand id → indicators that entered or left its index on a published date (publish.history)
+    history_changes: dict[str, list[Any]] = field(default_factory=dict)
 
 
-def _published_dates(scores: pa.Table, min_coverage: float) -> list[date]:
+def _published_dates(scores: pa.Table, min_coverage: float, withhold: bool = False) -> list[date]:
     if scores.num_rows == 0:
         return []
+    if withhold and "provisional" in scores.column_names:  # provisional dates are not published
+        scores = scores.filter(pc.invert(pc.fill_null(scores["provisional"], False)))
     t = pa.table({"dt": scores["dt"], "c": pc.fill_null(scores["coverage"], 0.0)})
     g = t.group_by("dt").aggregate([("c", "mean")])
     ok = pc.greater_equal(pc.add(g["c_mean"], 1e-12), min_coverage)
@@ -110,7 +129,8 @@ def load_site_data(panel: Panel, dt: date, lake: Lake, top_posts: int = TOP_POST
     """
     pid = panel.id
     scores = lake.read("scores", pid, end=dt)
-    dates = [d for d in _published_dates(scores, panel.scoring.min_coverage) if d <= dt]
+    withhold = panel.scoring.provisional == "withhold"
+    dates = [d for d in _published_dates(scores, panel.scoring.min_coverage, withhold) if d <= dt]
     if dt not in dates:  # the caller checked the gate; be safe anyway
         dates.append(dt)
     unit_dates = sorted(set(units(dates)) & set(dates)) if units is not None else list(dates)
@@ -148,7 +168,8 @@ def load_site_data(panel: Panel, dt: date, lake: Lake, top_posts: int = TOP_POST
     runs = read_runs(lake, pid, dt, dt)
     return SiteData(panel=panel, dt=dt, dates=dates, scores=scores, indicators=indicators, topics=topics,
                     posts=posts, runs=runs, updated_at=updated, coverage=gate.coverage or 0.0,
-                    brand_handles=brand_handles, handles=handles, unit_dates=unit_dates, table_dates=table_dates)
+                    brand_handles=brand_handles, handles=handles, unit_dates=unit_dates, table_dates=table_dates,
+                    history_changes=indicator_changes(lake, pid, scores, dates))
 
 
 def _handles(panel: Panel, dt: date, lake: Lake

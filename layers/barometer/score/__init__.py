@@ -26,6 +26,7 @@ from barometer.lake.schemas import SCORES as SCORES_SCHEMA
 from barometer.lake.schemas import TOPICS as TOPICS_SCHEMA
 from barometer.lake.store import Lake
 from barometer.runs import StageSummary, recorded
+from barometer.score.collected import collected_days
 from barometer.score.completeness import Gaps, assess
 from barometer.score.definitions import ATTRIBUTE_IDS, INDICATOR_IDS, INDICATORS
 from barometer.score.estimate import estimate_columns
@@ -70,6 +71,13 @@ class ScoreRun:
     details: dict[str, object] = field(default_factory=dict)
     # The rows' `network`: the panel's one network, a network of a multi-network panel, or all.
     network: str = "x"
+    # Days of the window the lake holds data for (see score.collected): fewer than
+    # `scoring.min_window_days` make the leaderboard provisional.
+    days_collected: int = 0
+
+    @property
+    def provisional(self) -> bool:
+        return self.days_collected < self.panel.scoring.min_days
 
 
 def compute(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) -> ScoreRun:
@@ -89,7 +97,9 @@ def compute(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) 
     result = score_matrix(brand_ids, mat, scoring)
     bands = rank_bands(result, scoring)
     topics = topic_rows(data, lake)
-    return ScoreRun(panel, dt, w, values, result, bands, topics, gaps, details, panel.networks[0])
+    run = ScoreRun(panel, dt, w, values, result, bands, topics, gaps, details, panel.networks[0])
+    run.days_collected = collected_days(lake, panel.id, w.start, w.end)
+    return run
 
 
 def compute_all(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) -> list[ScoreRun]:
@@ -174,6 +184,8 @@ def scores_table(run: ScoreRun, rank_prev: dict[str, int] | None = None,
         "computed_at": pa.array([at] * len(ids), pa.timestamp("ms")),
         "days_incomplete": pa.array([int(g.days_incomplete[at_gap[b]]) for b in ids], pa.int64()),
         "incomplete": pa.array([bool(flagged[at_gap[b]]) for b in ids], pa.bool_()),
+        "days_collected": pa.array([run.days_collected] * len(ids), pa.int64()),
+        "provisional": pa.array([run.provisional] * len(ids), pa.bool_()),
     }, schema=SCORES_SCHEMA)
 
 
@@ -216,6 +228,7 @@ def run_score(panel: Panel, dt: date, lake: Lake, computed_at: datetime | None =
             "window_start": run.window.start.isoformat(), "window_end": run.window.end.isoformat(),
             "leader": leader, "topics_rows": run.topics.num_rows, **run.details,
             "incomplete_brands": int(run.gaps.incomplete.sum()),
+            "days_collected": run.days_collected, "provisional": run.provisional,
             **({"networks": [r.network for r in runs]} if len(runs) > 1 else {}),
         })
         summary.finish("partial" if low or gap_lines else "ok")

@@ -97,7 +97,8 @@ def _build(sector_id: str, d: dict[str, Any], source: str) -> Sector:
     return Sector(sector_id, fams, hashtags, str(d.get("default_tag") or "#actu"),
                   tuple(str(t) for t in d.get("generic_tags") or ("#actu",)), articles,
                   mixes["brand_mix"], mixes["mention_mix"], templates, picks,
-                  tuple(str(b) for b in d.get("bios") or ("",)), insts, str(d.get("lang") or "fr"))
+                  tuple(str(b) for b in d.get("bios") or ("",)), insts, str(d.get("lang") or "fr"),
+                  contract=True)
 
 
 @cache

@@ -15,6 +15,7 @@ the pharma sector draws exactly as it always has (the demo's pinned figures depe
 from __future__ import annotations
 
 import random
+import re
 import string
 from dataclasses import dataclass
 from functools import cache
@@ -402,6 +403,8 @@ class Sector:
     bios: tuple[str, ...] = ()  # other authors' bios (empty: the default pool)
     institutions: tuple[tuple[str, str], ...] = ()  # (handle, name) brand posts tag
     lang: str = "fr"
+    # Contract "à le" → "au", "de les" → "des"… in the rendered text (the pharma world predates it).
+    contract: bool = False
 
     def keywords(self) -> list[tuple[str, str]]:
         """(family id, keyword) of every keyword the texts may contain."""
@@ -423,6 +426,9 @@ def _cap(s: str) -> str:
 
 
 _FORMATTER = string.Formatter()
+# French contractions of a preposition and an article ("consacrée à le crédit" → "au crédit").
+_CONTRACTED = {"à le ": "au ", "à les ": "aux ", "de le ": "du ", "de les ": "des "}
+_CONTRACTIONS = re.compile(r"\b(?:à le|à les|de le|de les) ", re.IGNORECASE)
 
 
 @cache
@@ -509,6 +515,8 @@ class TextMaker:
         text = template.format(**fields)
         if "  " in text or text.endswith(" "):
             text = " ".join(text.split())
+        if s.contract:
+            text = _CONTRACTIONS.sub(lambda m: _CONTRACTED[m.group(0).lower()], text)
         return Text(text, fam, kw)
 
     def brand_post(self) -> Text:
