@@ -49,7 +49,8 @@ def x_token(lib: SimpleNamespace) -> str:
 def _run(call: StageCall, lib: SimpleNamespace) -> StageSummary:
     # The simulator's clock for a run of D is D+1T05:00Z; the real API runs on the wall clock.
     now = lib.run_clock(call.dt) if SETTINGS.simulated else datetime.now(UTC).replace(tzinfo=None)
-    options = lib.options(now=now, brands=call.request.brands, deadline=call.deadline)
+    options = lib.options(now=now, brands=call.request.brands, deadline=call.deadline,
+                          resume=call.request.resume)
     client = lib.make_client(x_token(lib), base_url=SETTINGS.x_api_base_url)
     return lib.run_collect(call.panel, call.dt, call.lake, client, options,  # type: ignore[no-any-return]
                            run_id=call.run_id)

@@ -64,8 +64,13 @@ SPECS: dict[str, StageSpec] = {
 assert all(p.rstrip("/") in SCHEMAS or p in (RAW_PREFIX, "state/", LEASES_PREFIX)
            for s in SPECS.values() for p in s.writes)
 
-# Three stages of up to 15 min each, plus waiting for another run's lease (~41 min at most).
-STATE_MACHINE_TIMEOUT = Duration.hours(2)
+# Collection may go on, one invocation per rate-limit window, until the day's deadline (D+2
+# 04:00 UTC, ~23 h after the scheduled start: `barometer.collect.GIVE_UP`), then score and
+# publish (up to 15 min each, plus waiting for another run's lease, ~41 min at most).
+STATE_MACHINE_TIMEOUT = Duration.hours(25)
+# A bound on collect invocations per execution (besides the collector's daily deadline): one per
+# 15-minute window over a day.
+MAX_COLLECT_INVOCATIONS = 96
 # Defaults of a run request. `brands` is always present after the merge, so the shape checks
 # read an existing path ([] means every brand, as an absent `brands` does).
 DEFAULT_INPUT = {"stages": list(STAGES), "brands": [], "results": {}}
@@ -259,7 +264,8 @@ class Pipeline(Construct):
         # (a type test on a missing path is a runtime error), and rules are tried in order.
         shape = sfn.Choice(self, "Valid shape?")
         plan = sfn.Pass(self, "Plan stages", parameters={
-            f"{s}.$": f"States.ArrayContains($.stages, '{s}')" for s in STAGES}, result_path="$.plan")
+            **{f"{s}.$": f"States.ArrayContains($.stages, '{s}')" for s in STAGES},
+            "collect_invocations": 1}, result_path="$.plan")
         failure = notify("Notify failure", "Opinion Barometer run failed")
         failed = sfn.Fail(self, "Run failed", error="StageFailed",
                           cause="A stage failed; see the execution history and the notification")
@@ -312,13 +318,36 @@ class Pipeline(Construct):
                                           sfn.Condition.string_equals(status, "failed")), failure)
             check.when(sfn.Condition.is_present(f"$.results.{stage}.dt"), pin)
             check.otherwise(following)
-            pin.next(following)
+            pin.next(self._collect_loop(run, following) if stage == "collect" else following)
             run.next(check)
             want = sfn.Choice(self, f"{title}?")
             want.when(sfn.Condition.boolean_equals(f"$.plan.{stage}", True), run).otherwise(following)
             following = want
         plan.next(following)
         return valid
+
+
+    def _collect_loop(self, run: tasks.LambdaInvoke, following: sfn.IChainable) -> sfn.IChainable:
+        """Collection carried across invocations: while collect reports work left (it stopped
+        for time: its invocation's deadline, or rate-limit windows resetting past it), wait until
+        the reported reset and invoke it again on the date's checkpoint (`resume`), up to
+        MAX_COLLECT_INVOCATIONS; then the following stages run once."""
+        cond = sfn.Condition
+        work_left = "$.results.collect.details.work_left"
+        more = sfn.Choice(self, "More to collect?")
+        wait = sfn.Wait(self, "Wait for the rate-limit reset", time=sfn.WaitTime.timestamp_path(
+            "$.results.collect.details.resume_after"))
+        count = sfn.Pass(self, "Count collect invocations", parameters={
+            "score.$": "$.plan.score", "publish.$": "$.plan.publish", "collect.$": "$.plan.collect",
+            "collect_invocations.$": "States.MathAdd($.plan.collect_invocations, 1)"}, result_path="$.plan")
+        resume = sfn.Pass(self, "Resume collect", result=sfn.Result.from_boolean(True), result_path="$.resume")
+        more.when(cond.and_(cond.is_present(work_left), cond.boolean_equals(work_left, True),
+                            cond.is_present("$.results.collect.details.resume_after"),
+                            cond.number_less_than("$.plan.collect_invocations", MAX_COLLECT_INVOCATIONS)),
+                  wait)
+        more.otherwise(following)
+        wait.next(count).next(resume).next(run)
+        return more
 
 
 def function_dir(functions_dir: Path, stage: str) -> Path:

@@ -136,7 +136,7 @@ def world() -> Iterator[dict[str, Any]]:
         try:
             yield {"aws": aws, "s3": s3, "sqs": sqs, "queue": queue, "bridge": bridge, "template": template,
                    "definition": definition, "url": f"http://127.0.0.1:{server.server_port}/",
-                   "placeholder_arn": placeholder_arn, "handlers": dict(bridge.handlers)}
+                   "placeholder_arn": placeholder_arn, "handlers": dict(bridge.handlers), "sim": sim}
         finally:
             server.shutdown()
             mp.undo()

@@ -68,6 +68,9 @@ class RunRequest:
     date: Date | None = None
     stages: list[Stage] = field(default_factory=_all_stages)
     brands: list[str] | None = None
+    # Collect only: continue the run date's checkpoint (the state machine's loop sets it on the
+    # invocations after the first) instead of replaying the date from the cursors before it.
+    resume: bool = False
 
     def __post_init__(self) -> None:
         # in field order, so that the first error reported is the first field's
@@ -79,6 +82,8 @@ class RunRequest:
         set_(self, "date", None if self.date is None else as_date(self.date, "date"))
         set_(self, "stages", self._stages(self.stages))
         set_(self, "brands", self._brands(self.brands))
+        if not isinstance(self.resume, bool):
+            raise Invalid("resume", "Input should be a valid boolean")
 
     @staticmethod
     def _stages(v: Any) -> list[Stage]:
@@ -150,6 +155,8 @@ class RunRequest:
         out["stages"] = list(self.stages)
         if self.brands is not None:
             out["brands"] = list(self.brands)
+        if self.resume:
+            out["resume"] = True
         return out
 
     def to_json(self) -> str:

@@ -107,6 +107,10 @@ class Fetcher:
         self._last_search_all = float("-inf")
         # The API's clock when a 400 revealed it later than ours (see _FLOOR), else None.
         self.server_now: datetime | None = None
+        # When a stop for time (the deadline, or a window resetting past it) can be resumed:
+        # epoch seconds on the API's clock (x-rate-limit-reset), else None (nothing to resume
+        # or a stop no later run of the day cures: budget, monthly cap).
+        self.resume_at: float | None = None
 
     # -- public ------------------------------------------------------------------------
     def archive(self, name: str, record: dict[str, Any]) -> None:
@@ -140,6 +144,7 @@ class Fetcher:
     # -- internals ---------------------------------------------------------------------
     def _check_limits(self, endpoint: str, params: dict[str, Any]) -> None:
         if self.time_left() <= 0:
+            self.resume_at = time.time()
             raise Stop("deadline reached: stopped before the next request (resumes next run)")
         lim, c = self.limits, self.count
         reads_posts = endpoint not in USER_ENDPOINTS and not endpoint.startswith("counts")
@@ -245,6 +250,7 @@ class Fetcher:
             raise Stop(f"{endpoint}: 429 resetting in {wait / 3600:.1f} h (monthly cap): stopped")
         wait = max(wait, 0.0) + 0.05
         if waits > 3 or wait > self.limits.max_wait or wait >= self.time_left() - 0.5:
+            self.resume_at = float(reset)
             raise Stop(f"{endpoint}: 429 rate limited, resets in {wait:.0f} s, past the deadline: "
                        "checkpointed, resumes next run")
         n, secs = self.count.waits.get(endpoint, (0, 0.0))

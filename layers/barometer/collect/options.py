@@ -49,6 +49,13 @@ class CollectOptions(BaseModel):
     # 1.05: requests leave 1 s apart but can reach X closer together; a 5 % margin keeps
     # them from arriving inside X's one-second window (each such 429 is a wasted request).
     search_all_interval: float = Field(default=1.05, ge=0)
+    # Continue the run date's own checkpoint (an invocation after the first of the state
+    # machine's loop): streams already read to the end of D are skipped, the rest resumed, and
+    # rows are merged into D's partitions, never replaced. False: replay D from the state before it.
+    resume: bool = False
+    # After this (UTC), a stopped run reports no work left: the day's collection gives up so that
+    # score and publish run before the next day's schedule. None: D+2 04:00 UTC.
+    give_up_at: datetime | None = None
 
     @field_validator("now")
     @classmethod

@@ -56,7 +56,8 @@ class Run:
                 raise ConfigError(f"panel {panel.id}: no brand {unknown[0]!r}")
         self.brands = [b for b in panel.brands if wanted is None or b.id in wanted]
         self.prior = cstate.load_before(lake, panel.id, dt)
-        self.state = copy.deepcopy(self.prior)  # what this run leaves for the next
+        at = cstate.load_at(lake, panel.id, dt) if options.resume else None
+        self.state = copy.deepcopy(at if at is not None else self.prior)  # what this run leaves for the next
         for k, v in cstate.empty().items():
             self.state.setdefault(k, v)
         self.errors: list[str] = []
@@ -124,6 +125,11 @@ class Run:
     def read(self, brand: str, source: str, first: date, key: tuple[str, str] | None,
              fn: Callable[[], object]) -> None:
         """Run a read of days [first, D]; record the span it achieved (complete, partial, none)."""
+        if self.o.resume and key is not None and self.finished(key):
+            # An earlier invocation of this date read it to the end: its rows are stored.
+            self.reads.add(brand, source, first, self.dt, COMPLETE)
+            self.streams_done.add(key)
+            return
         n = len(self.f.pages)
         try:
             fn()
@@ -134,6 +140,14 @@ class Run:
         self.reads.add(brand, source, first, self.dt, COMPLETE)
         if key is not None:
             self.streams_done.add(key)
+
+    def finished(self, key: tuple[str, str]) -> bool:
+        """Whether the run date's checkpoint has this stream read to the end of D."""
+        table, ident = key
+        if table == "counted":
+            return bool(self.state["counted"].get(ident) == self.dt.isoformat())
+        cur = self.state[table].get(ident) or {}
+        return bool(cur.get("until") == self.end.isoformat() and not cur.get("gap"))
 
     def aged(self, brand: str, source: str, first: date, reach: datetime) -> date:
         """Record the days before `reach` as unreadable; the first day left to read."""
@@ -336,6 +350,14 @@ class Run:
         self.state["counted"][brand_id] = self.dt.isoformat()
 
     def refresh(self, prior: dict[str, dict[str, Any]]) -> None:
+        if self.o.resume and self.state.get("refreshed") == self.dt.isoformat():
+            return  # an earlier invocation of this date refreshed them
+        n_errors = len(self.errors)
+        self._refresh(prior)
+        if not self.stopped and len(self.errors) == n_errors:
+            self.state["refreshed"] = self.dt.isoformat()
+
+    def _refresh(self, prior: dict[str, dict[str, Any]]) -> None:
         new = {t["id"] for p in self.f.pages if p["endpoint"] == "user_tweets" for t in data_list(p["body"])}
         wanted = {b.id for b in self.brands}
         since = self.o.now - timedelta(days=self.refresh_days)
