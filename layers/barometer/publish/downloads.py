@@ -6,7 +6,7 @@ Per published date (`downloads/<date>/`, built in the incremental data units): e
 - `<table>-fr.csv`: the same for French Excel: `;` and a decimal comma;
 - `<table>.json`: an array of objects, full values.
 Per edition (the run date): `edition.xlsx`, a workbook of the edition (its scores, indicators,
-topics; one sheet each, written by XlsxWriter). For the whole history (`downloads/history/`):
+topics; one sheet each, see `xlsx`). For the whole history (`downloads/history/`):
 `scores.parquet` (every published date), and the index and the rank by brand and date as wide
 CSV files (a row per brand, a column per date; `-fr` variants). Per brand
 (`downloads/brands/<slug>.json`): its latest figures and its history, for the compare page.
@@ -34,40 +34,11 @@ from barometer.publish.vector import (
     group_bounds,
     json_documents,
 )
+from barometer.publish.xlsx import workbook
 
 XLSX = "edition.xlsx"
 HISTORY = f"{DOWNLOADS}/history"
 CSV_VARIANTS = (("", ",", "."), ("-fr", ";", ","))  # (file suffix, separator, decimal mark)
-
-
-def xlsx_bytes(sheets: dict[str, pa.Table], created: datetime) -> bytes:
-    """A workbook with one sheet per table (header row, then the rows), deterministic for the
-    same tables and `created`."""
-    import xlsxwriter
-
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": True, "strings_to_formulas": False,
-                                   "strings_to_urls": False, "nan_inf_to_errors": True})
-    wb.set_properties({"created": created, "title": "Opinion Barometer"})
-    bold = wb.add_format({"bold": True})
-    for name, table in sheets.items():
-        ws = wb.add_worksheet(name)
-        ws.write_row(0, 0, table.column_names, bold)
-        cols = []
-        for c in table.columns:
-            if pa.types.is_timestamp(c.type):
-                c = pc.strftime(c, "%Y-%m-%d %H:%M:%S")
-            elif pa.types.is_date(c.type):
-                c = pc.cast(c, pa.string())
-            elif pa.types.is_floating(c.type):
-                c = pc.round(c, 6)
-            cols.append(c.to_pylist())
-        write = ws.write_row
-        for i, row in enumerate(zip(*cols, strict=True), 1):
-            write(i, 0, [v if not isinstance(v, list) else "|".join(map(str, v)) for v in row])
-        ws.freeze_panes(1, 0)
-    wb.close()
-    return buf.getvalue()
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
@@ -119,7 +90,7 @@ class DataFiles(BuilderBase):
                   for name, t in (("scores", self.d.scores), ("indicators", self.d.indicators),
                                   ("topics", self.d.topics))}
         created = self.d.updated_at or datetime.combine(dt, datetime.min.time())
-        self.site.files[key] = xlsx_bytes(sheets, created)
+        self.site.files[key] = workbook(sheets, created, f"{self.d.panel.name} {dt.isoformat()}")
         self.data_keys[dt].append(key)
         self.xlsx_dates.add(dt)
         self.site.files[f"{HISTORY}/scores.parquet"] = parquet_bytes(self.d.scores)

@@ -22,6 +22,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ class Glyph:
     x0: int  # bitmap's left, from the pen position
     y0: int  # bitmap's top, from the baseline (negative: above)
     levels: np.ndarray  # (h, w) uint8, 0..LEVELS-1
+    mask: np.ndarray  # levels > 0
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def faces() -> dict[str, Face]:
     glyphs: dict[int, dict[str, Glyph]] = {int(r[0]): {} for r in face_rows}
     for fi, code, adv, x0, y0, w, h, off in metrics.tolist():
         bm = levels[off:off + w * h].reshape(h, w) if w and h else np.zeros((0, 0), np.uint8)
-        glyphs[fi][chr(code)] = Glyph(adv / 64.0, x0, y0, bm)
+        glyphs[fi][chr(code)] = Glyph(adv / 64.0, x0, y0, bm, bm > 0)
     return {names[int(r[0])]: Face(names[int(r[0])], int(r[1]), int(r[2]), glyphs[int(r[0])])
             for r in face_rows}
 
@@ -138,17 +140,83 @@ class Canvas:
         if a >= b or c >= d:
             return
         lv = g.levels[c - y:d - y, a - x:b - x]
-        region = self.px[c:d, a:b]
-        np.copyto(region, lv + np.uint8(base), where=lv > 0)
+        np.copyto(self.px[c:d, a:b], lv + np.uint8(base), where=g.mask[c - y:d - y, a - x:b - x])
+
+    def rows(self, y0: int = 0, y1: int | None = None) -> bytes:
+        """Rows y0..y1 as PNG scanlines (filter byte 0, then the palette indices)."""
+        y1 = self.height if y1 is None else y1
+        out = np.zeros((y1 - y0, self.width + 1), np.uint8)
+        out[:, 1:] = self.px[y0:y1]
+        return out.tobytes()
 
     def png(self, level: int = 6) -> bytes:
         """The canvas as an indexed-colour PNG (8 bits a pixel, filter 0 on every row)."""
-        rows = np.empty((self.height, self.width + 1), np.uint8)
-        rows[:, 0] = 0
-        rows[:, 1:] = self.px
+        return self._png(zlib.compress(self.rows(), level))
+
+    def _png(self, idat: bytes) -> bytes:
         ihdr = struct.pack(">IIBBBBB", self.width, self.height, 8, 3, 0, 0, 0)
         return b"".join((b"\x89PNG\r\n\x1a\n", _chunk(b"IHDR", ihdr), _chunk(b"PLTE", self.palette.plte()),
-                         _chunk(b"IDAT", zlib.compress(rows.tobytes(), level)), _chunk(b"IEND", b"")))
+                         _chunk(b"IDAT", idat), _chunk(b"IEND", b"")))
+
+    def copy(self) -> Canvas:
+        out = Canvas.__new__(Canvas)
+        out.width, out.height, out.palette = self.width, self.height, self.palette
+        out.px = self.px.copy()
+        return out
+
+
+class Frame:
+    """A template canvas whose only changing rows are `bands` ([y0, y1) ranges): the other rows
+    are compressed once, and an image drawn on `canvas()` compresses its bands only. The zlib
+    stream is made of raw deflate segments, each ended by a full flush (no reference crosses
+    it), and the Adler-32 of the whole is combined from the segments'."""
+
+    def __init__(self, base: Canvas, bands: list[tuple[int, int]], level: int = 1) -> None:
+        self.base, self.level = base, level
+        cuts = sorted({0, base.height, *(y for b in bands for y in b)})
+        self.segments: list[tuple[int, int, bool]] = [(y0, y1, any(a <= y0 and y1 <= b for a, b in bands))
+                                                      for y0, y1 in pairwise(cuts)]
+        self.static: dict[int, tuple[bytes, int, int]] = {}
+        for y0, y1, d in self.segments:
+            if not d:
+                raw = base.rows(y0, y1)
+                self.static[y0] = (_deflate(raw, level), zlib.adler32(raw), len(raw))
+
+    def canvas(self) -> Canvas:
+        return self.base.copy()
+
+    def png(self, c: Canvas) -> bytes:
+        parts = [b"\x78\x01"]
+        adler = 1
+        for y0, y1, d in self.segments:
+            if d:
+                raw = c.rows(y0, y1)
+                body, a, n = _deflate(raw, self.level), zlib.adler32(raw), len(raw)
+            else:
+                body, a, n = self.static[y0]
+            parts.append(body)
+            adler = _adler_combine(adler, a, n)
+        parts.append(b"\x03\x00")  # an empty final block
+        parts.append(struct.pack(">I", adler))
+        return c._png(b"".join(parts))
+
+
+def _deflate(raw: bytes, level: int) -> bytes:
+    z = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return z.compress(raw) + z.flush(zlib.Z_FULL_FLUSH)
+
+
+def _adler_combine(a1: int, a2: int, len2: int) -> int:
+    """Adler-32 of A + B from those of A and B and the length of B (zlib's adler32_combine)."""
+    base = 65521
+    rem = len2 % base
+    s1 = a1 & 0xFFFF
+    s2 = (rem * s1) % base
+    s1 += (a2 & 0xFFFF) + base - 1
+    s2 += ((a1 >> 16) & 0xFFFF) + ((a2 >> 16) & 0xFFFF) + base - rem
+    s1 %= base
+    s2 %= base
+    return s1 | (s2 << 16)
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:

@@ -39,8 +39,11 @@ def _version() -> str:
     return h.hexdigest()[:12]
 
 
+BRAND_BANDS = [(128, 268), (296, 440), (498, 516), (528, 570)]  # rows a brand card draws on its template
+
+
 def _template(site: str, tagline: str, simulated: str) -> raster.Canvas:
-    """What every card of a language shows: the site band and the rule under it."""
+    """What every card of a language shows: the site band and the rule under it, the tagline."""
     c = raster.Canvas(W, H, raster.Palette(), WHITE)
     c.rect(0, 0, W, 96, SOFT)
     c.rect(0, 96, W, 104, ACCENT)
@@ -54,37 +57,39 @@ def _template(site: str, tagline: str, simulated: str) -> raster.Canvas:
     return c
 
 
-def _copy(c: raster.Canvas) -> raster.Canvas:
-    out = raster.Canvas.__new__(raster.Canvas)
-    out.width, out.height, out.palette = c.width, c.height, c.palette
-    out.px = c.px.copy()
-    return out
+def brand_frame(base: raster.Canvas, of: str, index_label: str, when: str) -> tuple[raster.Frame, float]:
+    """The language's brand-card template (with what every brand's card shows: the brand count,
+    the index's label, the date) and the x where a card's change follows the date."""
+    c = base.copy()
+    c.text(of, 60, 470, "body", MUTED, WHITE)
+    c.text(index_label, W - 60, 470, "body", MUTED, WHITE, anchor="end")
+    c.rect(60, 500, W - 60, 514, TRACK)
+    width = c.text(when, 60, 556, "body", INK, WHITE)
+    for ink in (INK, MUTED, ACCENT, UP, DOWN):  # every colour a card uses, before the template is frozen
+        c.palette.ramp(ink, WHITE)
+    return raster.Frame(c, BRAND_BANDS), 60 + width + 24
 
 
-def brand_card(base: raster.Canvas, name: str, handles: str, rank: str, of: str, score: str, value: float,
-               index_label: str, when: str, change: str, change_color: str) -> bytes:
-    c = _copy(base)
+def brand_card(frame: raster.Frame, change_x: float, name: str, handles: str, rank: str, score: str,
+               value: float, change: str, change_color: str) -> bytes:
+    c = frame.canvas()
     face, text = raster.fit(name, ("title", "title_s", "head"), W - 120)
     c.text(text, 60, 200, face, INK, WHITE)
     if handles:
         hf, ht = raster.fit(handles, ("body", "small"), W - 120)
         c.text(ht, 60, 250, hf, MUTED, WHITE)
     c.text(rank, 52, 420, "huge", ACCENT, WHITE)
-    c.text(of, 60, 470, "body", MUTED, WHITE)
     c.text(score, W - 60, 420, "big", INK, WHITE, anchor="end")
-    c.text(index_label, W - 60, 470, "body", MUTED, WHITE, anchor="end")
-    c.rect(60, 500, W - 60, 514, TRACK)
     if np.isfinite(value):
         c.rect(60, 500, 60 + (W - 120) * min(max(value, 0.0), 100.0) / 100.0, 514, ACCENT)
-    width = c.text(when, 60, 556, "body", INK, WHITE)
     if change:
-        c.text(change, 60 + width + 24, 556, "body", change_color, WHITE)
-    return c.png(1)
+        c.text(change, change_x, 556, "body", change_color, WHITE)
+    return frame.png(c)
 
 
 def board_card(base: raster.Canvas, title: str, rows: list[tuple[str, str, str, float]]) -> bytes:
     """The leaderboard's card: its title and first brands (rank, name, index, bar)."""
-    c = _copy(base)
+    c = base.copy()
     face, text = raster.fit(title, ("title_s", "head"), W - 120)
     c.text(text, 60, 170, face, INK, WHITE)
     for i, (rank, name, score, value) in enumerate(rows[:5]):
@@ -136,16 +141,20 @@ class SharePages(BuilderBase):
         existing = self.plan.existing
         drawn = kept = 0
         sim = t["simulated"] if self.o.simulated else ""
-        base: raster.Canvas | None = None
-
-        def template() -> raster.Canvas:
-            nonlocal base
-            if base is None:
-                base = _template(self.d.panel.name, t["card_tagline"], sim)
-            return base
-
         when = f.date(self.d.dt)
         n = len(self.brand_rows)
+        made: dict[str, Any] = {}
+
+        def base() -> raster.Canvas:  # the language's template, drawn on first need
+            if "base" not in made:
+                made["base"] = _template(self.d.panel.name, t["card_tagline"], sim)
+            return made["base"]  # type: ignore[no-any-return]
+
+        def frame() -> tuple[raster.Frame, float]:
+            if "frame" not in made:
+                made["frame"] = brand_frame(base(), t["card_of"].format(n=f.int(n)), t["card_index"], when)
+            return made["frame"]  # type: ignore[no-any-return]
+
         jobs: list[tuple[str, tuple[Any, ...], str]] = []
         top = [(str(r["rank"]), r["brand_name"] or r["brand_id"], f.num(r["leadership"]),
                 float(r["leadership"]) if r["leadership"] is not None else float("nan")) for r in self.brand_rows[:5]]
@@ -160,16 +169,20 @@ class SharePages(BuilderBase):
             value = float(r["leadership"]) if r["leadership"] is not None else float("nan")
             handles = " · ".join(f"@{h}" for h in (self.d.handles.get(bid) or [])[:3])
             jobs.append((self.path(lang, "brand", self.slug[bid]) + SHARE_IMAGE,
-                         (r["brand_name"] or bid, handles, rank, t["card_of"].format(n=f.int(n)),
-                          f.num(r["leadership"]), value, t["card_index"], when, change, color), "brand"))
+                         (r["brand_name"] or bid, handles, rank, f.num(r["leadership"]), value, change, color),
+                         "brand"))
         for key, args, kind in jobs:
-            fp = hashlib.sha256(repr((version, sim, self.d.panel.name, kind, args)).encode()).hexdigest()[:16]
+            fp = hashlib.sha256(repr((version, lang, sim, self.d.panel.name, when, n, kind, args)).encode()
+                                ).hexdigest()[:16]
             self.share_fps[key] = fp
             if previous.get(key) == fp and key in existing:
                 kept += 1
                 continue
-            self.site.files[key] = (board_card(template(), *args) if kind == "board"
-                                    else brand_card(template(), *args))
+            if kind == "board":
+                self.site.files[key] = board_card(base(), *args)
+            else:
+                fr, x = frame()
+                self.site.files[key] = brand_card(fr, x, *args)
             drawn += 1
         stats = self.site.stats.setdefault("share_images", {"drawn": 0, "kept": 0, "seconds": 0.0})
         stats["drawn"] += drawn
