@@ -12,6 +12,7 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -50,6 +51,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(reply.body)
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header on the rate limits' clock (a SimClock runs compressed): a client
+        # computes the wait until x-rate-limit-reset against it.
+        return super().date_time_string(self.api.clock() if timestamp is None else timestamp)
+
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         if length:
@@ -86,7 +92,9 @@ class SimServer:
 
     `now` is the simulated clock: it decides what exists (posts created after it do not),
     what is deleted, metrics' ages, and the 7-day window of search/recent. Rate-limit
-    windows use the wall clock, like X's `x-rate-limit-reset` (epoch seconds).
+    windows (`sim.api.limits`: X's published per-app limits) run on `clock`, epoch seconds as in
+    X's `x-rate-limit-reset`: the wall clock by default, or a `SimClock` whose time advances with
+    the collector's simulated sleeps, so that a day of rate-limit waits runs in seconds.
     """
 
     def __init__(
@@ -100,6 +108,7 @@ class SimServer:
         port: int = 0,
         rate_limits: bool = True,
         search_all_per_second: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.api = XApi(
             world,
@@ -108,6 +117,7 @@ class SimServer:
             faults,
             rate_limits=rate_limits,
             search_all_per_second=search_all_per_second,
+            clock=clock,
         )
         self.host = host
         self.port = port
