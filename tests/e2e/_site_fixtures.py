@@ -51,7 +51,7 @@ def make_panel(brands: int | None = None, min_coverage: float = 0.75, panel_id: 
         chosen = PHARMA + tuple((f"brand-{i:04d}", f"Brand {i:04d}", f"brand_{i:04d}")
                                 for i in range(len(PHARMA), brands))
     return parse_panel({
-        "id": panel_id, "name": "Baromètre de test", "language": "fr",
+        "id": panel_id, "name": "Baromètre de test", "language": "fr", "topics": "pharma",  # TOPICS are pharma's
         "scoring": {"window_days": 30, "min_coverage": min_coverage, "sensitivity_draws": 100},
         "brands": [{"id": b, "name": n, "accounts": [{"handle": h}], "mention_query": f"@{h}"}
                    for b, n, h in chosen],

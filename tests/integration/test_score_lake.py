@@ -28,6 +28,7 @@ D = date(2018, 4, 30)
 PANEL = parse_panel({
     "id": "test-panel",
     "name": "Test",
+    "topics": "pharma",  # the rows below are tagged with (and their texts tagged by) the pharma taxonomy
     "scoring": {"window_days": 10, "growth_reference": "yoy", "sensitivity_draws": 1000},
     "brands": [
         {"id": "alpha", "name": "Alpha", "accounts": [{"handle": "Alpha"}, {"handle": "alpha_fr"}],
