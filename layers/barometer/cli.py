@@ -151,7 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"barometer {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    d = sub.add_parser("demo", help="replay the demo panel on the simulator and publish its site")
+    d = sub.add_parser("demo", help="replay a panel on the simulator and publish its site",
+                       description="Replay a panel's schedule on the X simulator (a world written in the "
+                                   "panel's sector, up to its demo.run_date, else yesterday), score and "
+                                   "publish. The way to try any panel without an X token.")
     d.add_argument("--panel", default="pharma-fr", help="panel id or YAML file (default: %(default)s)")
     lake_arg(d)
     d.add_argument("--site", default=DEFAULT_SITE, help="site output folder (default: %(default)s)")

@@ -276,7 +276,8 @@ class Panel(_Strict):
             raise ValueError(f"name: unknown language {bad[0]!r} (fr, en)")
         if not names or any(not isinstance(v, str) or not v.strip() for v in names.values()):
             raise ValueError("name: expected a non-empty name per language, e.g. {fr: …, en: …}")
-        lang = data.get("language") if data.get("language") in names else next(iter(names))
+        language = data.get("language")
+        lang = language if isinstance(language, str) and language in names else next(iter(names))
         return {**data, "name": names[lang], "names": {**names, **(data.get("names") or {})}}
 
     @field_validator("topics")

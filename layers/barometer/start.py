@@ -130,8 +130,8 @@ def start(local: LocalRun, until: date | None = None, since: date | None = None,
             raise ConfigError(f"start: {refusal}")
     plan = start_plan(panel.scoring.window_days, until, since)
     state = _load(local)
-    done_before = [str(k) for k in state.get("done", []) or []] if isinstance(state.get("done"), list) else []
-    done = list(done_before)
+    stored = state.get("done")
+    done = [str(k) for k in stored] if isinstance(stored, list) else []
     report = StartReport(plan)
     todo = [s for s in plan.steps if s.key not in done]
     report.skipped = [s.key for s in plan.steps if s.key in done]

@@ -70,7 +70,7 @@ class FeedPages(BuilderBase):
 
         editions = self.editions()
         updated = _ts(editions[0]["updated"], editions[0]["day"]) if editions else _ts(None, self.d.dt)
-        site = self.d.panel.name
+        site = self.d.panel.display_name(lang)
         out = ['<?xml version="1.0" encoding="utf-8"?>\n',
                f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{lang}">\n',
                f"<id>{_urn(self.d.panel.id, lang)}</id>\n",

@@ -127,8 +127,8 @@ class SharePages(BuilderBase):
         t = STRINGS[lang]
         row = self.brand_rows[bi]
         name = row["brand_name"] or row["brand_id"]
-        alt = t["badge_alt"].format(name=name, rank=rank_text, site=self.d.panel.name, score=score)
-        svg, w = badge_svg(self.d.panel.name, f"{rank_text} · {score}", alt)
+        alt = t["badge_alt"].format(name=name, rank=rank_text, site=self.d.panel.display_name(lang), score=score)
+        svg, w = badge_svg(self.d.panel.display_name(lang), f"{rank_text} · {score}", alt)
         self.site.files[self.path(lang, "brand", self.slug[row["brand_id"]]) + BADGE] = svg.encode()
         return w, alt
 
@@ -147,7 +147,7 @@ class SharePages(BuilderBase):
 
         def base() -> raster.Canvas:  # the language's template, drawn on first need
             if "base" not in made:
-                made["base"] = _template(self.d.panel.name, t["card_tagline"], sim)
+                made["base"] = _template(self.d.panel.display_name(lang), t["card_tagline"], sim)
             return made["base"]  # type: ignore[no-any-return]
 
         def frame() -> tuple[raster.Frame, float]:
@@ -172,8 +172,8 @@ class SharePages(BuilderBase):
                          (r["brand_name"] or bid, handles, rank, f.num(r["leadership"]), value, change, color),
                          "brand"))
         for key, args, kind in jobs:
-            fp = hashlib.sha256(repr((version, lang, sim, self.d.panel.name, when, n, kind, args)).encode()
-                                ).hexdigest()[:16]
+            site = self.d.panel.display_name(lang)
+            fp = hashlib.sha256(repr((version, lang, sim, site, when, n, kind, args)).encode()).hexdigest()[:16]
             self.share_fps[key] = fp
             if previous.get(key) == fp and key in existing:
                 kept += 1
