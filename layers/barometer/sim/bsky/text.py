@@ -70,9 +70,9 @@ def _bytes(text: str, chars: int) -> int:
 
 
 def fold(text: str) -> str:
-    """Lower case without accents: what search matches on."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """Lower case, accents dropped (é → e), other non-ASCII characters too: what search
+    matches on, for posts and queries alike."""
+    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
 
 
 def words(text: str) -> frozenset[str]:
