@@ -20,7 +20,7 @@ from barometer.sim.bsky.limits import GLOBAL, LOGIN_5MIN, LOGIN_DAY, RateLimiter
 from barometer.sim.bsky.model import Actor, BskyWorld
 from barometer.sim.bsky.params import Params
 from barometer.sim.bsky.state import BskyState
-from barometer.sim.model import to_ms
+from barometer.sim.model import day_ms, to_ms
 
 DEFAULT_HANDLE = "barometer.bsky.social"
 DEFAULT_PASSWORD = "sim0-app0-pass-word"  # the shape of a Bluesky app password
@@ -225,14 +225,10 @@ def _login_actor(world: BskyWorld, handle: str) -> str:
         handle.lower(),
         "Barometer",
         "Compte de collecte du baromètre.",
-        min(to_ms(datetime(2024, 2, 6)), _first_ms(world)),
+        min(to_ms(datetime(2024, 2, 6)), day_ms(world.start)),
         3,
         0,
         0,
     )
     world.add_actor(acct)
     return did
-
-
-def _first_ms(world: BskyWorld) -> int:
-    return world.posts[0].ts if world.posts else to_ms(datetime(2024, 2, 6))
