@@ -32,6 +32,7 @@ from barometer.score.definitions import ATTRIBUTE_IDS, INDICATOR_IDS, INDICATORS
 from barometer.score.estimate import estimate_columns
 from barometer.score.indicators import Values, Window, WindowData, compute_values, load_window
 from barometer.score.networks import NetworkLake, index_networks, labelled, rows_of
+from barometer.score.sampled import estimate as estimate_sample
 from barometer.score.scoring import ScoreResult, score_matrix, score_values, value_matrix
 from barometer.score.sensitivity import Sensitivity
 
@@ -74,6 +75,10 @@ class ScoreRun:
     # Days of the window the lake holds data for (see score.collected): fewer than
     # `scoring.min_window_days` make the leaderboard provisional.
     days_collected: int = 0
+    # Issue 13 (score.sampled): n × k standard errors (NaN: exact) and B × n × k redraws of the
+    # raw values, when some mentions of the window were a budgeted sample; None otherwise.
+    std_errors: np.ndarray | None = None
+    replicates: np.ndarray | None = None
 
     @property
     def provisional(self) -> bool:
@@ -90,6 +95,7 @@ def compute(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) 
             f"score: no data for panel {panel.id} between {w.start} and {w.end} in the lake "
             f"{lake.uri} (run collect for {dt} first)")
     values, details = compute_values(data)
+    est = estimate_sample(data, values, lake, scoring.seed)  # issue 13: a budgeted sample
     # What the collector could not read completely is missing data, never zero.
     gaps = assess(panel, lake, w.start, w.end, data.brand_ids)
     values = gaps.apply(values)
@@ -99,6 +105,9 @@ def compute(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) 
     topics = topic_rows(data, lake)
     run = ScoreRun(panel, dt, w, values, result, bands, topics, gaps, details, panel.networks[0])
     run.days_collected = collected_days(lake, panel.id, w.start, w.end)
+    if est is not None:
+        run.std_errors = np.where(np.isnan(result.values), np.nan, est.std_errors)
+        run.replicates = est.replicates
     return run
 
 
@@ -148,7 +157,7 @@ def indicators_table(run: ScoreRun) -> pa.Table:
         "window_start": pa.array([w.start] * (n * k), pa.date32()),
         "window_end": pa.array([w.end] * (n * k), pa.date32()),
         # Issue 13: values estimated from a budgeted sample, with their standard error.
-        **estimate_columns(getattr(run, "std_errors", None), n, k),
+        **estimate_columns(run.std_errors, n, k),
     }, schema=INDICATORS_SCHEMA)
 
 

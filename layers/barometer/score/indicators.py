@@ -29,6 +29,7 @@ from barometer.lake.store import Lake
 from barometer.score import arrays as ar
 from barometer.score.authors import author_handles
 from barometer.score.definitions import INDICATOR_IDS
+from barometer.score.estimate import row_weights
 from barometer.score.heap import retained_heap
 from barometer.score.pagerank import pagerank
 
@@ -176,7 +177,7 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
 
     # -- mentions --------------------------------------------------------------------------
     men_cols = ["post_id", "brand_id", "author_id", "author_handle", "mentioned_handles", "mentioned_ids",
-                *(["topics"] if with_topics else []), "observed_at", "dt"]
+                *(["topics"] if with_topics else []), "observed_at", "dt", "created_at", "sample_weight"]
     mraw = lake.read("mentions", panel.id, w.start, w.end, men_cols, _created_in(w), _DICTIONARY)
     nm = mraw.num_rows
     rows_read["mentions"] = nm
@@ -233,8 +234,8 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
     own = _own_mask(panel, mb, acode, rep_ids, source, sources, accounts, reference)
     keep &= ~own
     del own, first, rep, rep_ids, handle
-    mraw = mraw.select(["post_id", "author_id", "author_handle", "mentioned_handles",
-                        *(["topics"] if with_topics else [])])
+    mraw = mraw.select(["post_id", "author_id", "author_handle", "mentioned_handles", "created_at",
+                        "sample_weight", *(["topics"] if with_topics else [])])
     if not keep.all():
         mraw = mraw.filter(pa.array(keep))
     mentions = pa.table({
@@ -244,6 +245,9 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
         "author_id": mraw["author_id"],
         "author_handle": mraw["author_handle"],
         "mentioned_handles": mraw["mentioned_handles"],
+        # Issue 13: 1/p of a budgeted sample (null, from rows written before it: 1).
+        "created_at": mraw["created_at"],
+        "sample_weight": pc.fill_null(mraw["sample_weight"], 1.0),
         **({"topics": mraw["topics"]} if with_topics else {}),
     })
     acode, source = acode[keep], source[keep]
@@ -370,8 +374,13 @@ def _followers_mean(acc: pa.Table, n: int) -> np.ndarray:
     return out
 
 
-def _centrality(data: WindowData) -> tuple[np.ndarray, int]:
-    """PageRank of each brand (sum over its handles) in the window's interaction graph."""
+def _targets(names: pa.Array) -> pa.Array:
+    return pc.utf8_lower(pc.utf8_ltrim(names, characters="@"))
+
+
+def _centrality(data: WindowData, weights: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """PageRank of each brand (sum over its handles) in the window's interaction graph; a mention's
+    edges weigh `weights` (default its sample_weight 1/p; unweighted when every row was read)."""
     n = len(data.brand_ids)
     brand_of = {b: i for i, b in enumerate(data.brand_ids)}
     brand_handles: dict[str, int] = {}
@@ -400,14 +409,15 @@ def _centrality(data: WindowData) -> tuple[np.ndarray, int]:
                                    if m.num_rows else pa.array([], pa.string()))
         msrc, msources = a_codes, a_names
     m_lists = m["mentioned_handles"]
+    mw = row_weights(m) if weights is None else weights
     if m.num_rows and not data.mentions_distinct_posts:
         last = ar.last_per_key(np.asarray(m["post_code"].to_numpy(), dtype=np.int64))
         if len(last) < m.num_rows:
             m_lists = m_lists.take(pa.array(last, pa.int64()))
-            msrc = msrc[last]
+            msrc, mw = msrc[last], (None if mw is None else mw[last])
     m_par, m_flat = ar.flatten(m_lists) if m.num_rows else (np.zeros(0, np.int64), pa.array([], pa.string()))
     del m_lists
-    m_src = msrc[m_par]
+    m_src, m_w = msrc[m_par], (None if mw is None else mw[m_par])
     del m_par
     m_tcode, m_tnames = ar.encode(m_flat)
     del m_flat
@@ -430,12 +440,9 @@ def _centrality(data: WindowData) -> tuple[np.ndarray, int]:
         p_src = p_tcode = np.zeros(0, np.int64)
         p_anames = p_tnames = pa.array([], pa.string())
 
-    def targets(names: pa.Array) -> pa.Array:
-        return pc.utf8_lower(pc.utf8_ltrim(names, characters="@"))
-
     # One node id space over every brand handle, the sources and the targets.
     bh = pa.array(sorted(brand_handles), pa.string())
-    pieces = [bh, msources, targets(m_tnames), pc.utf8_lower(p_anames), targets(p_tnames)]
+    pieces = [bh, msources, _targets(m_tnames), pc.utf8_lower(p_anames), _targets(p_tnames)]
     merged, _ = ar.encode(pa.concat_arrays(pieces))
     offs = np.cumsum([0] + [len(x) for x in pieces])
     nb = len(bh)
@@ -447,10 +454,13 @@ def _centrality(data: WindowData) -> tuple[np.ndarray, int]:
 
     src = np.concatenate([lookup(m_src, 1), lookup(p_src, 3)])
     dst = np.concatenate([lookup(m_tcode, 2), lookup(p_tcode, 4)])
+    wts = None if m_w is None else np.concatenate([m_w, np.ones(len(p_src))])
     del m_src, m_tcode, p_src, p_tcode
     ok = (src >= 0) & (dst >= 0) & (src != dst)
+    if wts is not None:
+        ok &= wts > 0
+        wts = wts[ok]
     src, dst = src[ok], dst[ok]
-    del ok
     if len(src) == 0:
         return np.full(n, np.nan), 0
     # Nodes: the handles on a kept edge, plus every brand handle (a brand nobody mentions
@@ -461,10 +471,9 @@ def _centrality(data: WindowData) -> tuple[np.ndarray, int]:
     present[dst] = True
     renum = np.cumsum(present, dtype=np.int64) - 1
     n_nodes = int(renum[-1]) + 1
-    del present
     hnode, src, dst = renum[hcode], renum[src], renum[dst]
-    del renum
-    pr = pagerank(src, dst, n_nodes)
+    del renum, present
+    pr = pagerank(src, dst, n_nodes, wts)
     out = np.zeros(n)
     owner = np.array([brand_handles[h] for h in bh.to_pylist()], dtype=np.int64)
     np.add.at(out, owner, pr[hnode])

@@ -21,6 +21,7 @@ import pyarrow.dataset as ds
 from barometer.lake.schemas import TOPICS
 from barometer.lake.store import Lake
 from barometer.score import arrays as ar
+from barometer.score.estimate import row_weights
 from barometer.score.indicators import WindowData, _created_in
 from barometer.topics import Taxonomy, taxonomy_for
 
@@ -74,7 +75,9 @@ def topic_rows(data: WindowData, lake: Lake | None = None, taxonomy: Taxonomy | 
         if isinstance(topics, pa.ChunkedArray):
             topics = topics.combine_chunks()
         bidx = np.asarray(rows["brand_idx"].to_numpy(), dtype=np.int64)
-        total = np.bincount(bidx, minlength=n)
+        # Issue 13: a budgeted sample's mentions count 1/p each (estimated items, shares).
+        rw = row_weights(rows) if source == "mentions" else None
+        total = np.bincount(bidx, weights=rw, minlength=n)
         flat = pc.list_flatten(topics)
         if len(flat) == 0:
             continue
@@ -86,7 +89,9 @@ def topic_rows(data: WindowData, lake: Lake | None = None, taxonomy: Taxonomy | 
         # A topic listed twice on one post counts once: dedupe (row, topic) first.
         pairs = np.unique(parent * nt + code)
         bt = bidx[pairs // nt] * nt + pairs % nt
-        keys, items = np.unique(bt, return_counts=True)
+        keys, inv, items = np.unique(bt, return_inverse=True, return_counts=True)
+        if rw is not None:
+            items = np.rint(np.bincount(inv, weights=rw[pairs // nt])).astype(np.int64)
         b, tcode = keys // nt, keys % nt
         topic_names = names.take(pa.array(tcode, pa.int64()))
         fams = [_family(taxonomy, t) for t in topic_names.to_pylist()]
@@ -96,7 +101,8 @@ def topic_rows(data: WindowData, lake: Lake | None = None, taxonomy: Taxonomy | 
             "topic": topic_names,
             "family": pa.array(fams, pa.string()),
             "items": pa.array(items, pa.int64()),
-            "share": pa.array(items / total[b], pa.float64()),
+            "share": pa.array(items / total[b] if rw is None else
+                              np.bincount(inv, weights=rw[pairs // nt]) / total[b], pa.float64()),
         }))
     w = data.window
     if not parts:

@@ -1,0 +1,115 @@
+"""Which distinct-count estimator for `mention_reach` under the collector's time-slice sample.
+
+Replays, on a simulated world (the demo lake, where every mention is known), what a budgeted
+daily run reads: per day, the budget left after the fixed reads (profiles, new brand posts,
+refreshes at ages 1, 3 and 7 days) is allocated across brands with `collect.plan.allocate`,
+and each sampled brand-day is read in the random 30-minute slices of `collect.plan.slices`
+(a slice is read in full: every mention created in it). Then each brand's window reach
+(distinct authors over the 182 days) is estimated from the sample and compared with the
+full collection's. Usage: python bench/reach_estimators.py LAKE [--reps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from datetime import date, datetime, timedelta
+
+import duckdb
+import numpy as np
+
+from barometer.collect.plan import PLAN_SHARE, allocate, slices
+from barometer.config import POST_USD, USER_USD
+from barometer.score.estimate import REACH_ESTIMATORS
+
+START, END = date(2017, 11, 1), date(2018, 4, 30)
+
+
+def load(lake: str) -> tuple[list[tuple], dict[date, float]]:
+    con = duckdb.connect()
+    m = con.sql(f"""select brand_id, author_id, epoch_ms(created_at) ms, cast(created_at as date) d
+        from read_parquet('{lake}/mentions/**/*.parquet', hive_partitioning=true)
+        where created_at >= '{START}' and created_at < '{END + timedelta(days=1)}'""").fetchall()
+    p = con.sql(f"""select cast(created_at as date) d, count(distinct post_id) from
+        read_parquet('{lake}/posts/**/*.parquet', hive_partitioning=true) group by 1""").fetchall()
+    posts = {d: n for d, n in p}
+    n_acc = con.sql(f"select count(distinct account_id) from read_parquet('{lake}/accounts/**/*.parquet',"
+                    " hive_partitioning=true)").fetchall()[0][0]
+    fixed = {}
+    d = START
+    while d <= END:
+        young = sum(posts.get(d - timedelta(days=a), 0) for a in (1, 3, 7))
+        fixed[d] = n_acc * USER_USD + (posts.get(d, 0) + young) * POST_USD
+        d += timedelta(days=1)
+    return m, fixed
+
+
+def replay(rows: list[tuple], fixed: dict[date, float], budget: float, rep: int) -> tuple[dict, list[float]]:
+    """Per brand: (author ids of the sampled rows, their weights); and the p of each sampled brand-day."""
+    by_day: dict[date, dict[str, list[tuple[str, int]]]] = {}
+    for b, a, ms, d in rows:
+        by_day.setdefault(d, {}).setdefault(b, []).append((a, ms))
+    out: dict[str, tuple[list[str], list[float]]] = {}
+    ps: list[float] = []
+    for d, brands in sorted(by_day.items()):
+        vol = {b: len(v) for b, v in brands.items()}
+        left = budget - fixed[d]
+        n = int(max(left, 0) * PLAN_SHARE // POST_USD)
+        full = sum(vol.values()) <= int(max(left, 0) // POST_USD)
+        alloc = vol if full else allocate(vol, n)
+        day0 = datetime.combine(d, datetime.min.time())
+        for b, v in brands.items():
+            ids, ws = out.setdefault(b, ([], []))
+            if alloc[b] >= vol[b]:
+                ids += [a for a, _ in v]
+                ws += [1.0] * len(v)
+                continue
+            rng = random.Random(f"rep{rep}/{d}/{b}")
+            chosen, p = slices(day0, day0 + timedelta(days=1), alloc[b], vol[b], rng)
+            ps.append(p)
+            lo = {int(s.timestamp() * 1000) for s, _ in chosen}
+            step = 30 * 60 * 1000
+            base = int(day0.timestamp() * 1000)
+            for a, ms in v:
+                if base + (ms - base) // step * step in lo:
+                    ids.append(a)
+                    ws.append(1.0 / p)
+    return out, ps
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("lake")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--budgets", default="0.25,0.5,1,2")
+    a = ap.parse_args(argv)
+    rows, fixed = load(a.lake)
+    truth: dict[str, set[str]] = {}
+    for b, au, _, _ in rows:
+        truth.setdefault(b, set()).add(au)
+    res: dict[str, dict[str, object]] = {}
+    for budget in (float(x) for x in a.budgets.split(",")):
+        err: dict[str, list[float]] = {k: [] for k in REACH_ESTIMATORS}
+        allp: list[float] = []
+        for rep in range(a.reps):
+            sample, ps = replay(rows, fixed, budget, rep)
+            allp += ps
+            for b, (ids, ws) in sample.items():
+                _, inv = np.unique(np.array(ids), return_inverse=True)
+                w = np.array(ws)
+                for k, f in REACH_ESTIMATORS.items():
+                    est, _ = f(inv, w)
+                    err[k].append(est / len(truth[b]) - 1.0)
+        res[f"{budget:g}"] = {
+            "p_median": float(np.median(allp)) if allp else 1.0,
+            "p_range": [float(min(allp)), float(max(allp))] if allp else [1.0, 1.0],
+            **{k: {"bias": round(float(np.mean(v)), 3), "rmse": round(float(np.sqrt(np.mean(np.square(v)))), 3)}
+               for k, v in err.items()}}
+    json.dump(res, sys.stdout, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

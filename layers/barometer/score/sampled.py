@@ -1,0 +1,131 @@
+"""Indicators of a window some of whose mentions were read as a budgeted sample (issue 13).
+
+A budgeted run reads a brand's mentions of a day in random 30-minute slices (collect/plan.py);
+each row carries `sample_weight` = 1/p. When any mention row of the window has a weight above
+1, the values `compute_values` made as if the sample were everything are corrected here:
+
+- `mentions`: exact. Rows of days read in full, plus, for each (brand, day) with sampled rows,
+  X's count of that day (`mention_counts`, the latest run's).
+- `mention_reach`: the estimator `REACH` (score/estimate.py) on the brand's rows, chosen by
+  the measurement recorded there (bench/reach_estimators.py).
+- `centrality`: already weighted (edges weigh 1/p, indicators._centrality).
+- standard errors of `mention_reach` and `centrality`: over `REPLICATES` bootstrap redraws of
+  the sample, each sampled brand-day's non-empty slices drawn again with replacement (the
+  same redraws feed the sensitivity analysis: `Estimates.replicates`).
+
+Brands whose rows were all read keep their exact values (`estimated` false, `std_error` null).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from barometer.lake.store import Lake
+from barometer.score import arrays as ar
+from barometer.score.definitions import INDICATOR_IDS
+from barometer.score.estimate import REACH, row_weights
+from barometer.score.indicators import Values, WindowData, _centrality
+
+REPLICATES = 20
+SLICE_MS = 30 * 60 * 1000
+DAY_MS = 86_400_000
+ESTIMATED = ("mention_reach", "centrality")
+
+
+@dataclass
+class Estimates:
+    std_errors: np.ndarray  # n × k, NaN where exact
+    replicates: np.ndarray  # B × n × k raw values of each redraw (exact values repeated)
+
+
+def _ms(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return np.asarray(pc.cast(col, pa.timestamp("ms")).cast(pa.int64()).to_numpy(zero_copy_only=False),
+                      dtype=np.int64)
+
+
+def _reach(mb: np.ndarray, author: np.ndarray, w: np.ndarray, brands: np.ndarray) -> np.ndarray:
+    out = np.full(len(brands), np.nan)
+    for j, b in enumerate(brands):
+        sel = mb == b
+        _, codes = np.unique(author[sel], return_inverse=True)
+        out[j] = REACH(codes, w[sel])[0]
+    return out
+
+
+def exact_mentions(data: WindowData, lake: Lake, mb: np.ndarray, day: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Per brand: rows of fully read days + X's counts of the days with sampled rows."""
+    n = len(data.brand_ids)
+    sampled = w > 1.0
+    out = np.bincount(mb, weights=(~np.isin(mb * (1 << 32) + day, np.unique(
+        (mb * (1 << 32) + day)[sampled]))).astype(np.float64), minlength=n)
+    w_ = data.window
+    t = lake.read("mention_counts", data.panel.id, w_.start, None, columns=["brand_id", "day", "mentions", "dt"])
+    if t.num_rows == 0:
+        return out + np.bincount(mb[sampled], weights=w[sampled], minlength=n)  # no counts: HT
+    bidx = np.asarray(pc.fill_null(pc.index_in(t["brand_id"], value_set=pa.array(data.brand_ids)), -1)
+                      .to_numpy(), dtype=np.int64)
+    tday = np.asarray(t["day"].cast(pa.int32()).to_numpy(), dtype=np.int64)
+    last = ar.last_per_key(bidx * (1 << 32) + tday, ar.ts_int(t["dt"]))
+    keys = set(np.unique((mb * (1 << 32) + day)[sampled]).tolist())
+    cnt = np.asarray(t["mentions"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    for i in last:
+        if bidx[i] >= 0 and int(bidx[i]) * (1 << 32) + int(tday[i]) in keys:
+            out[bidx[i]] += cnt[i]
+    return out
+
+
+def _multipliers(mb: np.ndarray, ms: np.ndarray, w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Row weight multipliers of one redraw: each sampled brand-day's slices resampled."""
+    mult = np.ones(len(w))
+    sampled = np.flatnonzero(w > 1.0)
+    key = mb[sampled] * (1 << 32) + ms[sampled] // DAY_MS
+    sl = ms[sampled] // SLICE_MS
+    for k in np.unique(key):
+        rows = sampled[key == k]
+        own = np.unique(sl[key == k])
+        drawn = rng.choice(own, size=len(own), replace=True)
+        times = np.bincount(np.searchsorted(own, drawn), minlength=len(own))
+        mult[rows] = times[np.searchsorted(own, ms[rows] // SLICE_MS)]
+    return mult
+
+
+def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Estimates | None:
+    """Correct `values` in place for the sampled brands (see module doc); None: all exact."""
+    m = data.mentions
+    w = row_weights(m)
+    if w is None or data.mention_author is None:
+        return None
+    n, k = len(data.brand_ids), len(INDICATOR_IDS)
+    mb = np.asarray(m["brand_idx"].to_numpy(), dtype=np.int64)
+    ms = _ms(m["created_at"])
+    author = data.mention_author
+    brands = np.unique(mb[w > 1.0])
+    counts = exact_mentions(data, lake, mb, ms // DAY_MS, w)
+    reach = _reach(mb, author, w, brands)
+    for j, b in enumerate(brands):
+        v = values[data.brand_ids[b]]
+        v["mentions"] = float(counts[b])
+        v["mention_reach"] = float(reach[j])
+    base = np.array([[np.nan if values[b][i] is None else values[b][i] for i in INDICATOR_IDS]
+                     for b in data.brand_ids], dtype=np.float64)
+    reps = np.repeat(base[None], REPLICATES, axis=0)
+    ir, ic = INDICATOR_IDS.index("mention_reach"), INDICATOR_IDS.index("centrality")
+    rng = np.random.Generator(np.random.PCG64(seed))
+    for r in range(REPLICATES):
+        mult = _multipliers(mb, ms, w, rng)
+        keep = mult > 0
+        rows = np.repeat(np.flatnonzero(keep), mult[keep].astype(np.int64))
+        reps[r, brands, ir] = _reach(mb[rows], author[rows], w[rows], brands)
+        central, _ = _centrality(data, w * mult)
+        has = ~np.isnan(base[:, ic])
+        reps[r, has, ic] = central[has]
+    # Reach is estimated for the sampled brands; centrality for every brand (one sampled graph).
+    se = np.full((n, k), np.nan)
+    for col, who in ((ir, brands), (ic, np.arange(n))):
+        ok = who[~np.isnan(base[who, col])]
+        se[ok, col] = reps[:, ok, col].std(axis=0, ddof=1)
+    return Estimates(se, reps)

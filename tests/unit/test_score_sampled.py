@@ -1,0 +1,82 @@
+"""Issue 13: indicators of a budgeted sample of mentions, by hand and on a generated world."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from barometer.lake.store import Lake
+from barometer.score import compute, indicators_table
+from barometer.score.estimate import REACH, reach_chao1, reach_chao_lin, reach_gee, row_weights
+
+END = date(2018, 4, 30)
+
+
+def test_estimators_by_hand() -> None:
+    # Authors 0, 1, 3 seen once, 2 twice; every row sampled at p = 1/4 (q = 5 / 20).
+    a, w = np.array([0, 1, 2, 2, 3]), np.full(5, 4.0)
+    # Chao-Lin: f0 = f1² / (2 f2 + q f1 / (1 − q)) = 9 / (2 + 1) = 3.
+    assert reach_chao_lin(a, w)[0] == pytest.approx(7.0)
+    # GEE: d + (sqrt(1/q) − 1) f1 = 4 + 1 × 3; Chao1: 4 + 3 × 2 / (2 × 2) = 5.5.
+    assert reach_gee(a, w)[0] == pytest.approx(7.0)
+    assert reach_chao1(a, w)[0] == pytest.approx(5.5)
+    # Author 0 read in full (weight 1) is certain: f1 = 2, q = 4 / 16, f0 = 4 / (2 + 2/3) = 1.5.
+    assert reach_chao_lin(a, np.array([1.0, 4, 4, 4, 4]))[0] == pytest.approx(5.5)
+    # Nothing sampled: the exact distinct count, no error.
+    assert reach_chao_lin(a, np.ones(5)) == (4.0, 0.0)
+    assert REACH is reach_chao_lin
+
+
+def test_row_weights_none_when_all_read() -> None:
+    assert row_weights(pa.table({"sample_weight": [1.0, None]})) is None
+    assert row_weights(pa.table({"x": [1]})) is None
+    np.testing.assert_array_equal(row_weights(pa.table({"sample_weight": [1.0, None, 4.0]})), [1, 1, 4])
+
+
+@pytest.fixture(scope="module")
+def worlds(demo_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Lake, Lake]:
+    """The demo's lake, and a copy whose last day's mentions are a 1-in-4 sample of slices."""
+    from barometer.config import resolve_panel
+
+    root: Path = tmp_path_factory.mktemp("sampled")
+    shutil.copytree(demo_lake, root / "thin")
+    panel = resolve_panel("pharma-fr")
+    thin = Lake(str(root / "thin"))
+    # The last day's mentions of every brand read in the first half-hour of even hours only.
+    t = thin.read("mentions", panel.id, END, END)
+    ms = pc.cast(pc.cast(t["created_at"], pa.timestamp("ms")), pa.int64()).to_numpy(zero_copy_only=False)
+    day = (ms // 86_400_000) == (np.datetime64(END, "D").astype(np.int64))
+    t = t.filter(pa.array(~day | ((ms // 1_800_000) % 4 == 0)))
+    w = np.where(day[~day | ((ms // 1_800_000) % 4 == 0)], 4.0, 1.0)
+    t = t.set_column(t.schema.get_field_index("sample_weight"), "sample_weight", pa.array(w))
+    thin.write_partition("mentions", panel.id, END, t.drop_columns(["panel", "dt"]))
+    return panel, Lake(str(demo_lake)), thin
+
+
+def _value(t: pa.Table, brand: str, ind: str, col: str = "value") -> object:
+    rows = t.filter(pc.and_(pc.equal(t["brand_id"], brand), pc.equal(t["indicator"], ind)))
+    return rows[col][0].as_py()
+
+
+def test_a_sample_is_estimated_and_mentions_stay_exact(worlds: tuple[object, Lake, Lake]) -> None:
+    panel, full, thin = worlds
+    exact = indicators_table(compute(panel, END, full))  # type: ignore[arg-type]
+    est = indicators_table(compute(panel, END, thin))  # type: ignore[arg-type]
+    assert not any(exact["estimated"].to_pylist()) and exact["std_error"].null_count == exact.num_rows
+    b = exact["brand_id"][0].as_py()
+    # mentions: exact (the day's X count replaces the sample's rows).
+    assert _value(est, b, "mentions") == _value(exact, b, "mentions")
+    for ind in ("mention_reach", "centrality"):
+        assert _value(est, b, ind, "estimated") is True
+        assert _value(est, b, ind, "std_error") is not None
+    for ind in ("mentions", "community", "content_volume"):
+        assert _value(est, b, ind, "estimated") is False
+    # The estimate is closer to the truth than the sample's distinct authors.
+    seen_reach = _value(exact, b, "mention_reach")
+    assert abs(_value(est, b, "mention_reach") - seen_reach) / seen_reach < 0.15  # type: ignore[operator]
