@@ -85,6 +85,7 @@ def test_sessions_login_refresh_rotation_expiry_revocation() -> None:
     assert (e.value.status, e.value.error) == (400, "ExpiredToken")
     fresh = s.refresh(new["refreshJwt"])
     assert s.access(fresh["accessJwt"]) == s.did
+    clock.t += 1
     s.expire_all()
     with pytest.raises(XrpcError, match="ExpiredToken"):
         s.access(fresh["accessJwt"])

@@ -70,7 +70,7 @@ class Sessions:
         self._used: set[str] = set()  # refresh tokens' jti already exchanged
         self._serial = 0
         self.revoked = False  # the app password was revoked: no login, no session
-        self.expired_upto = 0  # access tokens minted up to this serial are expired
+        self.expired_ms = 0  # access tokens minted before this (epoch ms) are expired
         self.logins = 0
         self.refreshes = 0
 
@@ -134,11 +134,12 @@ class Sessions:
         claims = self._read(token)
         if claims.get("scope") != ACCESS_SCOPE:
             raise XrpcError(400, "InvalidToken", "Bad token scope")
-        serial = int(str(claims.get("jti", "0-0")).rpartition("-")[2] or 0)
-        if claims["exp"] <= self.clock() or serial <= self.expired_upto:
+        minted_ms = int(str(claims.get("jti", "0-0")).partition("-")[0], 16)
+        if claims["exp"] <= self.clock() or minted_ms < self.expired_ms:
             raise expired()
         return str(claims["sub"])
 
     def expire_all(self) -> None:
-        with self._lock:
-            self.expired_upto = self._serial
+        """Every access token minted so far expires, those of earlier runs of a server with the
+        same login included (tokens are stateless): clients must refresh."""
+        self.expired_ms = int(self.clock() * 1000)

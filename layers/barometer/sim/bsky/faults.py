@@ -9,7 +9,8 @@
     suspended=h.bsky.social  the account is taken down (AccountTakedown; left out of getProfiles)
     unknown=h.bsky.social    the handle does not resolve (its posts disappear too)
     delete=3                 the 3 most recent brand posts older than a day are deleted at `now`
-    expire                   every access token issued so far has expired (ExpiredToken)
+    expire                   every access token issued so far (earlier runs' too) has expired:
+                             ExpiredToken until the client refreshes its session
     revoke                   the app password is revoked: logins refused, sessions invalid
 
 Endpoint keys (`@ep`): see `ENDPOINTS` (`create_session`, `search_posts`…). Faults fire in

@@ -52,8 +52,11 @@ def clock_id(did: str) -> int:
 
 
 def cid_for(content: Any) -> str:
-    """A CIDv1 (dag-cbor, sha2-256) over the content's canonical JSON: `bafyrei…`."""
-    raw = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """A CIDv1 (dag-cbor, sha2-256) over the content (a string, or canonical JSON): `bafyrei…`."""
+    if isinstance(content, str):
+        raw = content.encode()
+    else:
+        raw = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     digest = hashlib.sha256(raw).digest()
     return "b" + base64.b32encode(_CID_PREFIX + digest).decode().lower().rstrip("=")
 
@@ -66,6 +69,17 @@ def iso(ms: int) -> str:
     """An atproto datetime: UTC, milliseconds, `Z`."""
     t = datetime.fromtimestamp(ms / 1000, tz=UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+_MASK = (1 << 64) - 1
+
+
+def mix_unit(seed: int, n: int, salt: int) -> float:
+    """A uniform number in [0, 1) from integers (splitmix64): `hash_unit` for post ids, cheaper."""
+    z = (seed * 0x9E3779B97F4A7C15 + n * 0xBF58476D1CE4E5B9 + salt * 0x94D049BB133111EB) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return (z ^ (z >> 31)) / 2**64
 
 
 def hash_unit(*parts: object) -> float:

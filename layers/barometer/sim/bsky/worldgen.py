@@ -25,6 +25,7 @@ from barometer.sim.bsky.ids import (
     did_for,
     hash_unit,
     iso,
+    mix_unit,
     tid,
 )
 from barometer.sim.bsky.model import Actor, BPost, BskyWorld, Repost
@@ -80,6 +81,7 @@ class _Builder:
         self.bposts: dict[int, BPost] = {}  # X post id → its Bluesky post
         self._refs: dict[int, tuple[str, str]] = {}
         self._taken: set[str] = set()  # handles in use
+        self._on: dict[str, bool] = {}
 
     # -- accounts ------------------------------------------------------------------------------
     def add_brands(self) -> None:
@@ -164,7 +166,10 @@ class _Builder:
         return did
 
     def on_bluesky(self, u: User) -> bool:
-        return u.id in self.did_of_user or hash_unit(self.seed, u.id, "on") < ON_BLUESKY
+        on = self._on.get(u.id)
+        if on is None:
+            on = self._on[u.id] = u.id in self.did_of_user or hash_unit(self.seed, u.id, "on") < ON_BLUESKY
+        return on or u.id in self.did_of_user
 
     # -- posts ---------------------------------------------------------------------------------
     def chosen(self) -> list[Post]:
@@ -172,7 +177,7 @@ class _Builder:
         keep: dict[int, Post] = {}
         for p in self.world.posts:
             brand = self.brand_of_user.get(p.author_id)
-            u = hash_unit(self.seed, p.id, "keep")
+            u = mix_unit(self.seed, p.id, 1)
             if brand is not None:
                 if u < self.shares[brand].posts:
                     keep[p.id] = p
@@ -194,7 +199,7 @@ class _Builder:
             did = self.user_did(self.world.users[p.author_id])
             rkey = tid(p.ts * 1000 + p.id % 1000, clock_id(did))
             uri = at_uri(did, POST_NSID, rkey)
-            hit = self._refs[p.id] = (uri, cid_for({"uri": uri, "text": p.text}))
+            hit = self._refs[p.id] = (uri, cid_for(f"{uri}\n{p.text}"))
         return hit
 
     def resolve(self, username: str) -> tuple[str, str] | None:
@@ -228,7 +233,7 @@ class _Builder:
         elif p.kind != "original":
             kind = "original"
         brand = self.brand_of_user.get(p.author_id)
-        scale = self.shares[brand].engagement if brand else 0.1 + 0.3 * hash_unit(self.seed, p.id, "e")
+        scale = self.shares[brand].engagement if brand else 0.1 + 0.3 * mix_unit(self.seed, p.id, 2)
         target = p.target if p.target in self.shares else None
         return BPost(
             p.ts,
@@ -253,14 +258,14 @@ class _Builder:
         """A quoted post outside the world: a reference that does not resolve."""
         did = did_for(f"gone-{p.id % 997}.bsky.social")
         uri = at_uri(did, POST_NSID, tid(p.ts * 1000 - 86_400_000_000, clock_id(did)))
-        return uri, cid_for({"uri": uri})
+        return uri, cid_for(uri)
 
     def repost(self, p: Post) -> Repost:
         by = self.did_of_user[p.author_id]
         assert p.ref is not None
         rkey = tid(p.ts * 1000 + p.id % 1000, clock_id(by))
         uri = at_uri(by, REPOST_NSID, rkey)
-        return Repost(p.ts, by, self.bposts[p.ref.id], uri, cid_for({"uri": uri}))
+        return Repost(p.ts, by, self.bposts[p.ref.id], uri, cid_for(uri))
 
 
 def build_bsky_world(world: World, seed: int | None = None) -> BskyWorld:
