@@ -59,8 +59,10 @@ def test_one_day_run_is_provisional(tmp_path: Path) -> None:
     html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     en = (tmp_path / "site" / "en" / "index.html").read_text(encoding="utf-8")
     days = rows[0][3]
-    assert "Classement provisoire" in html and f"{days} jours de données collectées sur les 28 jours" in html
-    assert "Provisional leaderboard" in en and f"{days} days of collected data out of its 28-day window" in en
+    assert "Classement provisoire" in html and f"repose sur {days} jour" in html
+    assert "de données collectées sur les 28 jours" in html
+    assert "Provisional leaderboard" in en and f"rests on {days} day" in en
+    assert "of collected data out of its 28-day window" in en
 
 
 def test_one_day_run_withheld(tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ TEXTS = {
         "leaves": "« {ind} » sort de l'indice : ses données manquent à cette date (collecte incomplète) ; le "
                   "score repose sur les autres indicateurs.",
         "provisional": "Classement provisoire",
-        "provisional_text": "il repose sur {days} jours de données collectées sur les {window} jours de sa "
+        "provisional_text": "il repose sur {days} {unit} de données collectées sur les {window} jours de sa "
                             "fenêtre (un classement complet en demande au moins {min}).",
         "provisional_none": "aucun jour de sa fenêtre de {window} jours n'a encore été collecté (un classement "
                             "complet en demande au moins {min}).",
@@ -127,7 +127,7 @@ TEXTS = {
         "leaves": "“{ind}” leaves the index: its data is missing from this date (incomplete collection); the "
                   "score rests on the other indicators.",
         "provisional": "Provisional leaderboard",
-        "provisional_text": "it rests on {days} days of collected data out of its {window}-day window (a "
+        "provisional_text": "it rests on {days} {unit} of collected data out of its {window}-day window (a "
                             "complete leaderboard needs at least {min}).",
         "provisional_none": "no day of its {window}-day window has been collected yet (a complete leaderboard "
                             "needs at least {min}).",
@@ -187,6 +187,7 @@ def provisional_note(brand_rows: list[dict[str, Any]], panel: Any, lang: str) ->
     days = max(int(r.get("days_collected") or 0) for r in flagged)
     t = TEXTS[lang]
     s = panel.scoring
+    unit = ("jour" if days <= 1 else "jours") if lang == "fr" else ("day" if days == 1 else "days")
     text = (t["provisional_text"] if days else t["provisional_none"]).format(
-        days=days, window=s.window_days, min=s.min_days)
+        days=days, unit=unit, window=s.window_days, min=s.min_days)
     return {"title": t["provisional"], "text": text, "days": str(days)}
