@@ -33,7 +33,7 @@ from barometer.score.estimate import estimate_columns
 from barometer.score.indicators import Values, Window, WindowData, compute_values, load_window
 from barometer.score.networks import NetworkLake, index_networks, labelled, rows_of
 from barometer.score.sampled import estimate as estimate_sample
-from barometer.score.scoring import ScoreResult, score_matrix, score_values, value_matrix
+from barometer.score.scoring import ScoreResult, score_matrix, score_values, transform, value_matrix
 from barometer.score.sensitivity import Sensitivity
 
 # Aliased: the name `sensitivity` must stay the submodule (barometer.score.sensitivity).
@@ -101,7 +101,10 @@ def compute(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) 
     values = gaps.apply(values)
     brand_ids, mat = value_matrix(values)
     result = score_matrix(brand_ids, mat, scoring)
-    bands = rank_bands(result, scoring)
+    # Issue 13: with a budgeted sample, each draw also redraws the sample (score.sampled).
+    reps = None if est is None else np.stack(
+        [transform(np.where(np.isnan(result.values), np.nan, x)) for x in est.replicates])
+    bands = rank_bands(result, scoring, replicates=reps)
     topics = topic_rows(data, lake)
     run = ScoreRun(panel, dt, w, values, result, bands, topics, gaps, details, panel.networks[0])
     run.days_collected = collected_days(lake, panel.id, w.start, w.end)

@@ -62,8 +62,12 @@ def _leadership(scores: np.ndarray, wi: np.ndarray, wa: np.ndarray, geometric: b
 
 
 def sensitivity(result: ScoreResult, scoring: Scoring, draws: int | None = None,
-                seed: int | None = None) -> Sensitivity:
-    """Rank bands of the brands of `result` over `draws` random scoring configurations."""
+                seed: int | None = None, replicates: np.ndarray | None = None) -> Sensitivity:
+    """Rank bands of the brands of `result` over `draws` random scoring configurations.
+
+    `replicates` (B × n × k transformed values, issue 13): redraws of a budgeted sample (see
+    score/sampled.py); draw j then also uses redraw j mod B, so the bands include sampling error.
+    """
     m = scoring.sensitivity_draws if draws is None else draws
     n = len(result.brand_ids)
     if m <= 0 or n == 0:
@@ -77,9 +81,10 @@ def sensitivity(result: ScoreResult, scoring: Scoring, draws: int | None = None,
 
     lead = np.full((m, n), np.nan)
     for a, norm in enumerate(SENSITIVITY_NORMALISATIONS):
-        s = normalise(result.transformed, norm)
-        for g, agg in enumerate(AGGREGATIONS):
-            sel = np.flatnonzero((norm_idx == a) & (agg_idx == g))
+        mats = [result.transformed] if replicates is None else list(replicates)
+        for r, g in ((r, g) for r in range(len(mats)) for g in range(len(AGGREGATIONS))):
+            s, agg = normalise(mats[r], norm), AGGREGATIONS[g]
+            sel = np.flatnonzero((norm_idx == a) & (agg_idx == g) & (np.arange(m) % len(mats) == r))
             # Chunks bound the m × n × k temporaries (1,000 brands × 8 indicators × 256 draws
             # is 16 MB per array).
             for c in range(0, len(sel), 256):
