@@ -23,13 +23,13 @@ work), `reads` (completeness), `tables` (lake reads and the commit), `fetch`, `p
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import tweepy
 
 from barometer.collect import state as cstate
+from barometer.collect.networks import BlueskySource, collect_bluesky_part, combined_status, one_line, x_details
 from barometer.collect.options import (
     SNAPSHOT_GRACE,
     X_EPOCH_MS,
@@ -45,8 +45,8 @@ from barometer.lake.store import Lake
 from barometer.runs import StageSummary, recorded, utcnow
 from barometer.topics import panel_tagger
 
-__all__ = ["COLLECT_TABLES", "MANIFEST", "X_EPOCH_MS", "CollectOptions", "prior_posts", "run_collect",
-           "snowflake_time"]
+__all__ = ["COLLECT_TABLES", "MANIFEST", "X_EPOCH_MS", "BlueskySource", "CollectOptions", "prior_posts",
+           "run_collect", "snowflake_time"]
 
 MANIFEST = "manifest.json.gz"  # written last in a run's raw folder: its pages are complete
 # A day's collection gives up at D+2 04:00 UTC: an hour before the next scheduled run (D+1's,
@@ -64,29 +64,60 @@ def late_reason(r: Run) -> str | None:
 
 
 def run_collect(panel: Panel, dt: date, lake: Lake, client: tweepy.Client,
-                options: CollectOptions, run_id: str | None = None) -> StageSummary:
+                options: CollectOptions, run_id: str | None = None,
+                bluesky: BlueskySource | None = None) -> StageSummary:
     """Collect date `dt` for `panel` into `lake` (see the module doc); returns the run summary.
 
+    Every network of the panel is read in this one stage (`collect.networks`): X through
+    `client` on `panel.on_network("x")`, Bluesky through `bluesky` when the panel has accounts
+    there; a network that fails makes the run partial and the others' rows are still written.
     The `runs` row is written whatever happens (`runs.recorded`): a run that raises leaves a
     `failed` row naming the error."""
+    nets = panel.networks
     with recorded(lake, StageSummary.start("collect", panel.id, dt, run_id=run_id)) as summary:
-        r = Run(panel, dt, lake, client, options, summary)
-        prior = prior_posts(lake, panel.id, dt, r.refresh_days)
-        r.run(prior)
-        late = late_reason(r)
-        unsaved = unsaved_dates(lake, panel.id, dt, r.prior)
-        brands = [b.id for b in r.brands]
-        lake.put_json_gz(f"{r.raw_prefix(summary.run_id)}/{MANIFEST}", {
-            "endpoint": "manifest", "run_id": summary.run_id, "dt": dt.isoformat(),
-            "finished_at": utcnow().isoformat(), "pages": r.f.seq, "mode": options.mode, "brands": options.brands,
-            "refresh_days": r.refresh_days, "late": late, "unsaved": [d.isoformat() for d in unsaved],
-            "stopped": r.stopped, "reads": r.reads.to_json()})
-        tables, data_errors = build_tables(panel, r.f.pages, prior, panel_tagger(panel))
-        rows, notes = commit(lake, panel, dt, tables, r.reads, brands, run_id=summary.run_id,
-                             recorded_at=options.now, late=late, unsaved=unsaved, merge=options.resume)
-        _save_state(lake, panel, dt, r, options)
-        _finish(summary, r, rows, [*notes, *data_errors], options)
+        if nets in ((), ("x",)):  # an X-only panel: one network, its errors raise as before
+            _collect_x(panel, dt, lake, client, options, summary)
+            return summary
+        per: dict[str, dict[str, Any]] = {}
+        if "x" in nets:
+            xp = panel.on_network("x")
+            ids = {b.id for b in xp.brands}
+            xo = options if options.brands is None else options.model_copy(
+                update={"brands": [b for b in options.brands if b in ids]})
+            if xo.brands != []:
+                try:
+                    _collect_x(xp, dt, lake, client, xo, summary)
+                except Exception as e:  # the other networks are still read and written
+                    summary.errors.append(one_line("x", e))
+                    summary.status = "failed"
+                summary.errors = [e if e.startswith("x: ") else f"x: {e}" for e in summary.errors]
+                per["x"] = x_details(summary)
+        if "bluesky" in nets:
+            per["bluesky"] = collect_bluesky_part(panel, summary, lake, bluesky, options)
+        summary.details = {**summary.details, "networks": per, "cost_usd": summary.cost_usd}
+        summary.finish(combined_status([d["status"] for d in per.values()]))
     return summary
+
+
+def _collect_x(panel: Panel, dt: date, lake: Lake, client: tweepy.Client, options: CollectOptions,
+               summary: StageSummary) -> None:
+    """X's part of the stage: the run, its raw manifest, its tables, its state, its summary."""
+    r = Run(panel, dt, lake, client, options, summary)
+    prior = prior_posts(lake, panel.id, dt, r.refresh_days)
+    r.run(prior)
+    late = late_reason(r)
+    unsaved = unsaved_dates(lake, panel.id, dt, r.prior)
+    brands = [b.id for b in r.brands]
+    lake.put_json_gz(f"{r.raw_prefix(summary.run_id)}/{MANIFEST}", {
+        "endpoint": "manifest", "run_id": summary.run_id, "dt": dt.isoformat(),
+        "finished_at": utcnow().isoformat(), "pages": r.f.seq, "mode": options.mode, "brands": options.brands,
+        "refresh_days": r.refresh_days, "late": late, "unsaved": [d.isoformat() for d in unsaved],
+        "stopped": r.stopped, "reads": r.reads.to_json()})
+    tables, data_errors = build_tables(panel, r.f.pages, prior, panel_tagger(panel))
+    rows, notes = commit(lake, panel, dt, tables, r.reads, brands, run_id=summary.run_id,
+                         recorded_at=options.now, late=late, unsaved=unsaved, merge=options.resume)
+    _save_state(lake, panel, dt, r, options)
+    _finish(summary, r, rows, [*notes, *data_errors], options)
 
 
 def _save_state(lake: Lake, panel: Panel, dt: date, r: Run, options: CollectOptions) -> None:
@@ -112,7 +143,7 @@ def resume_details(r: Run, options: CollectOptions) -> dict[str, Any]:
     at = r.f.resume_at
     if r.fatal or not r.stopped or at is None:
         return {"work_left": False}
-    after = datetime.fromtimestamp(max(at, time.time()), UTC).replace(tzinfo=None)
+    after = datetime.fromtimestamp(max(at, r.f.clock.time()), UTC).replace(tzinfo=None)
     give_up = options.give_up_at or (midnight(r.dt + timedelta(days=2)) + GIVE_UP)
     if after >= give_up:
         return {"work_left": False, "gave_up": f"the next invocation ({after:%Y-%m-%d %H:%M} UTC) "
