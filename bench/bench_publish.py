@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - t0
     index = (site / "index.html").read_bytes()
     secs = s.details.get("seconds") or {}
+    share: dict[str, Any] = s.details.get("share_images") or {}  # type: ignore[assignment]
     res = {
         "status": measure(s.status, ""),
         "build_s": measure(round(wall, 2), "s", 10, note=f"read/build/write: {secs}"),
@@ -125,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
                            "MB"),
         "leaderboard_gzip_kb": measure(round(len(gzip.compress(index, 9)) / 1024, 1), "KB", 100,
                                        note=f"index.html, {len(index) / 1024:.0f} KB raw"),
+        "share_images": measure(share.get("drawn"), "images",
+                                note=f"OpenGraph cards drawn (FR + EN, leaderboard + every brand), "
+                                     f"{share.get('seconds')} s of the build (both languages' processes)"),
+        "share_image_ms": measure(share.get("ms_per_image"), "ms", 10, note="drawing + PNG encoding, per card"),
         "dates": measure(_num(s.details.get("dates")), "dates"),
         "brands": measure(s.brands_ok, "brands"),
     }

@@ -5,6 +5,7 @@ finds no serious or critical violation, and a phone-width viewport has no horizo
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,12 @@ PAGE_TYPES = {
     "archives-fr": "archives/",
     "archive-day-fr": "archives/2018-04-23/",
     "archive-day-en": "en/archives/2018-04-30/",
+    "indicators-fr": "indicateurs/",
+    "indicators-en": "en/indicators/",
+    "indicator-fr": "indicateurs/engagement_rate/",
+    "indicator-en": "en/indicators/community/",
+    "compare-fr": "comparer/",
+    "compare-en": "en/compare/?b=hostile,gsk-france,sanofi",
 }
 
 
@@ -132,11 +139,12 @@ def test_page_loads_without_failed_or_external_requests_and_passes_axe(
     serious = [(v["id"], v["impact"], [n["html"][:120] for n in v["nodes"][:3]])
                for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == []
-    # phone width: no horizontal scroll of the page (wide tables scroll inside their region)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.wait_for_timeout(50)
-    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], width
+    # phone widths: no horizontal scroll of the page (wide tables scroll inside their region)
+    for w in (360, 390):
+        page.set_viewport_size({"width": w, "height": 844})
+        page.wait_for_timeout(50)
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], (w, width)
     ctx.close()
 
 
@@ -181,13 +189,17 @@ def test_readable_without_javascript(browser: Any, base: str, built: dict[str, A
     ctx = browser.new_context(java_script_enabled=False)
     page = ctx.new_page()
     page.goto(base + "marques/sanofi/")
-    assert page.locator("svg.chart title").count() == 1
-    assert page.locator("svg.chart polyline").count() == 4
+    assert page.locator("svg.chart title").count() == 2  # the history and the rank over time
+    assert page.locator("svg.chart polyline").count() == 4 + 1
     page.click("details summary")
     rows = page.locator("#hist-caption + thead + tbody tr").count()
     assert rows == len(built["dates"])
     page.goto(base)
     assert page.locator("table.lb tbody tr").count() == 7
+    # the compare page shows its default pair (the first two of the ranking) without script
+    page.goto(base + "comparer/?b=hostile,gsk-france")
+    heads = page.locator("table.cmp thead th a").all_inner_texts()
+    assert heads == ["Sanofi", "MSD France"] and page.locator("#compare svg.chart polyline").count() == 2
     ctx.close()
 
 
@@ -204,4 +216,69 @@ def test_archive_matches_that_dates_scores(browser: Any, base: str, built: dict[
     body = page.request.get(page.url + href).json()
     assert [r["brand_id"] for r in sorted(body, key=lambda r: r["rank"])] == scores["brand_id"].to_pylist()
     assert pc.all(pc.equal(scores["dt"], pa.scalar(d, pa.date32()))).as_py()
+    page.close()
+
+
+def test_compare_takes_its_brands_from_the_query(browser: Any, base: str) -> None:
+    page = browser.new_page()
+    page.goto(base + "en/compare/?b=hostile,gsk-france,sanofi", wait_until="networkidle")
+    page.wait_for_function("document.querySelectorAll('table.cmp thead th').length === 4")
+    assert page.locator("table.cmp thead th a").all_inner_texts() == [HOSTILE_NAME, "GSK France", "Sanofi"]
+    assert page.locator("#compare svg.chart polyline").count() == 3
+    assert page.locator("table.cmp tbody tr").count() == 2 + 3 + 8  # index, rank, attributes, indicators
+    assert page.locator("form.pick select").nth(0).input_value() == "hostile"
+    page.close()
+
+
+WIDTHS = (360, 390, 480, 600, 700, 900, 1280)
+
+
+@pytest.mark.parametrize("path", ["", "marques/sanofi/", "comparer/"])
+def test_chart_labels_are_at_least_11px_at_every_width(browser: Any, base: str, path: str) -> None:
+    page = browser.new_page()
+    page.goto(base + path)
+    for w in WIDTHS:
+        page.set_viewport_size({"width": w, "height": 900})
+        page.wait_for_timeout(30)
+        sizes = page.evaluate("""() => Array.from(document.querySelectorAll('svg.chart .axes text'))
+            .filter(t => t.getClientRects().length)
+            .map(t => parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a)""")
+        assert sizes and min(sizes) >= 11, (w, min(sizes))
+    page.close()
+
+
+def test_methodology_tables_wrap_at_desktop_width(browser: Any, base: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    for path in ("methodologie/", "en/methodology/"):
+        page.goto(base + path)
+        over = page.evaluate("""() => Array.from(document.querySelectorAll('.scroll'))
+            .filter(s => s.scrollWidth > s.clientWidth + 1).map(s => s.querySelector('caption').textContent)""")
+        assert over == [], path
+    page.close()
+
+
+def test_phone_leaderboard_keeps_rank_brand_and_leadership_in_view(browser: Any, base: str) -> None:
+    page = browser.new_page(viewport={"width": 360, "height": 800})
+    page.goto(base)
+    cells = "table.lb tbody tr:first-child > :is(td:nth-child(1), th, td:nth-child(4))"
+
+    def in_view() -> bool:
+        boxes = [page.locator(cells).nth(i).bounding_box() for i in range(3)]
+        return all(b is not None and b["x"] >= 0 and b["x"] + b["width"] <= 360 + 0.5 for b in boxes)
+
+    assert in_view()
+    page.evaluate("document.querySelector('table.lb').closest('.scroll').scrollLeft = 10000")
+    page.wait_for_timeout(30)
+    assert page.evaluate("document.querySelector('table.lb').closest('.scroll').scrollLeft") > 0
+    assert in_view()  # still there once the rest has scrolled
+    page.close()
+
+
+def test_print_gives_a_two_page_edition(browser: Any, base: str) -> None:
+    page = browser.new_page()
+    for path in ("", "en/"):
+        page.goto(base + path)
+        pdf = page.pdf(format="A4")
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        assert 1 <= pages <= 2, (path, pages)
     page.close()

@@ -92,10 +92,18 @@ def run_publish(panel: Panel, dt: date, lake: Lake, target: SiteTarget, options:
             invalidation_id=report.invalidation_id, invalidated_paths=len(report.invalidated),
             dates=len(data.dates), archive_dates_built=len(plans[0].page_dates),
             download_dates_built=len(plans[0].data_dates), download_dates_pending=len(plans[0].pending),
-            location=report.location,
+            location=report.location, share_images=_share_report(site),
             seconds={"read": round(t1 - t0, 3), "build": round(t2 - t1, 3), "upload": round(t3 - t2, 3)})
         summary.finish("ok")
     return summary
+
+
+def _share_report(site: Site) -> dict[str, float | int]:
+    """The share cards' cost, apart from the build's: drawn and kept cards, seconds, ms a card."""
+    s = site.stats.get("share_images") or {}
+    drawn = int(s.get("drawn", 0))
+    return {"drawn": drawn, "kept": int(s.get("kept", 0)), "seconds": round(float(s.get("seconds", 0.0)), 3),
+            "ms_per_image": round(1000 * float(s.get("seconds", 0.0)) / drawn, 3) if drawn else 0.0}
 
 
 def site_brands(data: SiteData) -> list[str]:

@@ -14,6 +14,7 @@ from html import escape as esc
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from barometer.publish.base import FEED, BuilderBase
@@ -40,6 +41,9 @@ class FeedPages(BuilderBase):
         if cached is not None:
             return cached
         s = self.d.scores
+        if s.num_rows and len(self.d.dates) > FEED_ENTRIES:  # the latest editions only
+            first = pa.scalar(self.d.dates[-FEED_ENTRIES], pa.date32())
+            s = s.filter(pc.greater_equal(s["dt"], first))
         out: list[dict[str, Any]] = []
         bounds = group_bounds(s["dt"]) if s.num_rows else []
         names = pc.coalesce(s["brand_name"], s["brand_id"]).to_pylist() if s.num_rows else []

@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -130,6 +131,7 @@ class LocalStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.location = self.root.resolve().as_uri()
+        self._folders: set[str] = set()
 
     def listing(self) -> dict[str, str | None]:
         """Every file under the folder (relative keys); no checksum (compared on write)."""
@@ -159,13 +161,20 @@ class LocalStore:
             return None
 
     def put(self, key: str, body: bytes, content_type: str, cache_control: str) -> None:
-        path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        path = os.path.join(self.root, key)
+        folder = os.path.dirname(path)
+        if folder not in self._folders:  # thousands of files share a few hundred folders
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        tmp = os.path.join(folder, f".tmp-{os.getpid()}-{threading.get_ident()}-{os.path.basename(path)}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:  # a leftover of a killed run: a fresh name
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+            os.fchmod(fd, 0o644)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(body)
-            os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
