@@ -355,3 +355,55 @@ def test_unknown_method_and_wrong_verb(bsky_server: BskySimServer) -> None:
     assert (r.status_code, r.json()["error"]) == (501, "MethodNotImplemented")
     r = raw(bsky_server, "com.atproto.server.createSession")
     assert r.status_code == 400 and r.json()["error"] == "InvalidRequest"
+
+
+def test_a_panel_with_bluesky_handles() -> None:
+    """The panel's Bluesky handles are the brands' accounts; a brand without one has none."""
+    from barometer.config import parse_panel
+    from barometer.sim.world import build_world
+
+    panel = parse_panel(
+        {
+            "id": "bsky-panel",
+            "name": "B",
+            "scoring": {"window_days": 30},
+            "first_date": "2026-01-01",
+            "brands": [
+                {
+                    "id": "alpha",
+                    "name": "Alpha",
+                    "accounts": [
+                        {"network": "x", "handle": "alpha"},
+                        {"network": "bluesky", "handle": "alpha.example.org"},
+                    ],
+                    "mentions": {"x": "alpha", "bluesky": {"q": "alpha"}},
+                },
+                {"id": "ghost", "name": "Ghost", "accounts": [{"network": "bluesky", "handle": "ghost.bsky.social"}]},
+                {"id": "beta", "name": "Beta", "accounts": [{"handle": "beta"}], "mention_query": "beta"},
+            ],
+        }
+    )
+    world = build_bsky_world(build_world(panel, 7, end=datetime(2026, 4, 30).date()))
+    assert {b: [world.actors[d].handle for d in ds] for b, ds in world.brand_accounts.items()} == {
+        "alpha": ["alpha.example.org"],
+        "ghost": ["ghost.bsky.social"],
+    }
+    assert world.brand_posts("alpha") and world.mention_posts("alpha")
+    assert not any("bsky-social" in a.handle or "example-org" in a.handle for a in world.actors.values())
+    alpha = world.brand_actor("alpha").did
+    assert any(alpha in p.mentions for p in world.posts)
+    now = datetime(2026, 5, 1, 5, tzinfo=UTC)
+    now_ms = to_ms(now)
+    with BskySimServer(world, now=now) as srv:
+        c = CheckedClient(srv.url)
+        c.login(srv.handle, srv.password)
+        got = c.app.bsky.actor.get_profiles({"actors": ["alpha.example.org", "ghost.bsky.social", "beta.bsky.social"]})
+        assert [p.handle for p in got.profiles] == ["alpha.example.org", "ghost.bsky.social"]
+        r = c.app.bsky.feed.search_posts({"q": "*", "mentions": "alpha.example.org", "limit": 100})
+        assert r.posts and r.hits_total == len(
+            [
+                p
+                for p in world.posts
+                if alpha in p.mentions and p.ts <= now_ms and (p.deleted_ms is None or p.deleted_ms > now_ms)
+            ]
+        )

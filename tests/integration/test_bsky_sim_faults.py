@@ -180,3 +180,25 @@ def test_set_now_moves_the_world(bsky_world: BskyWorld) -> None:
         assert earlier.posts_count < later
         feed = c.app.bsky.feed.get_author_feed({"actor": SANOFI, "limit": 5}).feed
         assert all(it.post.indexed_at < "2018-03-01T05:00:00" for it in feed if it.reason is None)
+
+
+def test_cli_serves_bluesky_with_the_documented_login(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`barometer sim serve --network bluesky`: the SDK logs in with the login it prints."""
+    from barometer.cli import main
+
+    seen: dict[str, object] = {}
+
+    def serve_forever(self: BskySimServer) -> None:  # a client's visit instead of Ctrl-C
+        c = CheckedClient(self.url)
+        c.login("barometer.bsky.social", "sim0-app0-pass-word")
+        seen["profiles"] = [p.handle for p in c.app.bsky.actor.get_profiles({"actors": [SANOFI]}).profiles]
+        self.stop()
+
+    monkeypatch.setattr(BskySimServer, "serve_forever", serve_forever)
+    assert main(["sim", "serve", "--network", "bluesky", "--port", "0", "--faults", "503@get_posts"]) == 0
+    out = capsys.readouterr().out
+    assert "Bluesky XRPC simulator for pharma-fr at http://127.0.0.1:" in out
+    assert "log in as barometer.bsky.social / sim0-app0-pass-word" in out
+    assert seen["profiles"] == [SANOFI]

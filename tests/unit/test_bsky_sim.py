@@ -191,3 +191,11 @@ def test_service_login_refusals_and_limits() -> None:
     assert int(refused.headers["ratelimit-reset"]) - clock.t <= 300
     bad = api.handle("POST", "/xrpc/com.atproto.server.createSession", "", {}, b"{not json")
     assert bad.status == 400
+
+
+def test_sim_serve_bluesky_refuses_a_bad_fault_plan_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from barometer.cli import main
+
+    assert main(["sim", "serve", "--network", "bluesky", "--port", "0", "--faults", "cap"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("barometer: error: --faults: cannot parse 'cap'") and err.count("\n") == 1

@@ -166,10 +166,13 @@ class _Builder:
         return did
 
     def on_bluesky(self, u: User) -> bool:
+        """Whether an X user has a Bluesky account (a brand's: only those the panel lists)."""
+        if u.id in self.did_of_user:
+            return True
         on = self._on.get(u.id)
         if on is None:
-            on = self._on[u.id] = u.id in self.did_of_user or hash_unit(self.seed, u.id, "on") < ON_BLUESKY
-        return on or u.id in self.did_of_user
+            on = self._on[u.id] = u.brand_id is None and hash_unit(self.seed, u.id, "on") < ON_BLUESKY
+        return on
 
     # -- posts ---------------------------------------------------------------------------------
     def chosen(self) -> list[Post]:
@@ -183,8 +186,8 @@ class _Builder:
                     keep[p.id] = p
                     if p.kind == "repost" and p.ref is not None:
                         keep.setdefault(p.ref.id, p.ref)  # the subject must exist
-            elif p.kind == "repost" or p.author_id not in self.world.users:
-                continue
+            elif p.kind == "repost" or p.brand_id is not None or p.author_id not in self.world.users:
+                continue  # others' reposts; a brand's X-only accounts
             elif p.target is not None and p.target in self.shares:
                 if u < self.shares[p.target].mentions:
                     keep[p.id] = p
@@ -196,7 +199,10 @@ class _Builder:
         """(uri, cid) of the Bluesky post an X post is (or would be)."""
         hit = self._refs.get(p.id)
         if hit is None:
-            did = self.user_did(self.world.users[p.author_id])
+            u = self.world.users[p.author_id]
+            # The author of a post outside the Bluesky world (replied to, quoted) need not be on
+            # Bluesky: the reference then names a record that does not exist.
+            did = self.user_did(u) if self.on_bluesky(u) else did_for(bsky_handle(u.username))
             rkey = tid(p.ts * 1000 + p.id % 1000, clock_id(did))
             uri = at_uri(did, POST_NSID, rkey)
             hit = self._refs[p.id] = (uri, cid_for(f"{uri}\n{p.text}"))
