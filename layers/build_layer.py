@@ -77,7 +77,7 @@ TRIM_VERSION = "5"  # bump when the rules above change: invalidates the cached b
 
 # Lambda's /opt is read-only: a module without a bytecode file there is compiled from source
 # on every cold start. The modules a cold start loads (each handler's import and its first
-# invocation's `_stage()`) are compiled ahead, as "unchecked-hash" .pyc files: valid whatever
+# invocation's `_load()`) are compiled ahead, as "unchecked-hash" .pyc files: valid whatever
 # the file times the zip restores, never compared with the source. The rest of the tree (most
 # of numpy, Powertools' other utilities...) stays source only, to keep the layer small.
 OPT_PYTHON = "/opt/python"  # where Lambda mounts the layer's python/ (for tracebacks)
@@ -87,7 +87,7 @@ for stage in sys.argv[2:]:
     spec = importlib.util.spec_from_file_location("h_" + stage, f"{sys.argv[1]}/{stage}/handler.py")
     h = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(h)
-    h._stage()
+    (getattr(h, "_load", None) or h._stage)()  # the first invocation's imports (edge: `_load`)
 print(json.dumps(sorted(sys.modules)))
 """
 

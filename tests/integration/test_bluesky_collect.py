@@ -1,122 +1,90 @@
-"""The Bluesky collector on the file lake, row by row, against an in-process stand-in of the
-atproto Client (same call shapes: client.app.bsky.<ns>.<method>(params=...), models with
-model_dump). To be moved onto the Bluesky simulator (barometer.sim.bsky) once it serves XRPC."""
+"""The Bluesky collector on the file lake, against the Bluesky simulator (barometer.sim.bsky,
+real XRPC over HTTP through the production atproto SDK): rows of the bluesky part, reruns
+replace it (nothing twice), the session kept in the lake's state (no second login), a refused
+app password and an unresolvable handle in one line each, an X-only panel skipped."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
+from atproto import Client
 
 from barometer.collect.bluesky import collect_bluesky
 from barometer.config import parse_panel
 from barometer.lake.store import Lake
+from barometer.sim.bsky import BskySimServer
+from barometer.sim.world import build_world
 
-D = date(2026, 4, 30)
+D = date(2018, 4, 30)
+NOW = datetime(2018, 5, 1, 5, 0)
 PANEL = parse_panel({
-    "id": "bsky-panel", "name": "B", "scoring": {"window_days": 10},
+    "id": "bsky-panel", "name": "B", "topics": "pharma", "demo": {"run_date": D.isoformat()},
+    "scoring": {"window_days": 10},
     "brands": [
-        {"id": "alpha", "name": "Alpha", "accounts": [{"network": "x", "handle": "alpha"},
-                                                      {"network": "bluesky", "handle": "alpha.bsky.social"}],
-         "mentions": {"x": "alpha", "bluesky": {"q": "alpha"}}},
-        {"id": "ghost", "name": "Ghost", "accounts": [{"network": "bluesky", "handle": "ghost.bsky.social"}]},
-        {"id": "beta", "name": "Beta", "accounts": [{"handle": "beta"}], "mention_query": "beta"},
+        {"id": "sanofi", "name": "Sanofi", "accounts": [{"network": "x", "handle": "sanofi"},
+                                                        {"network": "bluesky", "handle": "sanofi.bsky.social"}],
+         "mentions": {"x": "sanofi", "bluesky": {"q": "sanofi"}}},
+        {"id": "gsk-france", "name": "GSK France",
+         "accounts": [{"network": "x", "handle": "GSK_FR"}, {"network": "bluesky", "handle": "gsk-france.bsky.social"}],
+         "mentions": {"x": "gsk"}},
     ],
 })
+GHOST = parse_panel({**PANEL.model_dump(include={"id", "name", "scoring"}), "brands": [
+    *[b.model_dump(exclude={"bluesky_query", "mention_query"}) | {"mentions": {"x": b.mention_query}}
+      for b in PANEL.brands],
+    {"id": "ghost", "name": "Ghost", "accounts": [{"network": "bluesky", "handle": "ghost-nobody.bsky.social"}]}]})
 
 
-class _Resp:
-    def __init__(self, d: dict[str, Any]) -> None:
-        self.d = d
-
-    def model_dump(self, **_: Any) -> dict[str, Any]:
-        return self.d
+@pytest.fixture(scope="module")
+def srv() -> Iterator[BskySimServer]:
+    with BskySimServer(build_world(PANEL), now=NOW) as s:
+        yield s
 
 
-def _post(uri: str, did: str, handle: str, created: str, likes: int = 0, facets: list[str] | None = None) -> dict:
-    rec: dict[str, Any] = {"text": "hello", "createdAt": created, "langs": ["fr"]}
-    if facets:
-        rec["facets"] = [{"features": [{"$type": "app.bsky.richtext.facet#mention", "did": d}]} for d in facets]
-    return {"uri": uri, "author": {"did": did, "handle": handle}, "record": rec, "likeCount": likes,
-            "repostCount": 0, "replyCount": 0, "quoteCount": 0, "indexedAt": created}
+def _collect(srv: BskySimServer, lake: Lake, password: str | None = None, panel=PANEL):  # type: ignore[no-untyped-def]
+    return collect_bluesky(panel, D, lake, Client(srv.url), srv.handle, password or srv.password, now=NOW)
 
 
-class FakeClient:
-    def __init__(self, password: str = "app-pass") -> None:
-        self.calls: list[str] = []
-        self.password = password
-        self.session: str | None = None
-        feed = [{"post": _post("at://did:plc:alpha/app.bsky.feed.post/2", "did:plc:alpha", "alpha.bsky.social",
-                               "2026-04-29T10:00:00Z", 4, ["did:plc:other"])},
-                {"post": _post("at://did:plc:alpha/app.bsky.feed.post/1", "did:plc:alpha", "alpha.bsky.social",
-                               "2026-04-25T10:00:00Z", 2)}]
-        search = [_post("at://did:plc:u1/app.bsky.feed.post/9", "did:plc:u1", "u1.bsky.social",
-                        "2026-04-30T08:00:00Z", 1, ["did:plc:alpha"]),
-                  _post("at://did:plc:alpha/app.bsky.feed.post/3", "did:plc:alpha", "alpha.bsky.social",
-                        "2026-04-30T09:00:00Z")]
-
-        def ep(name: str, fn: Any) -> Any:
-            def call(params: dict[str, Any]) -> _Resp:
-                self.calls.append(name)
-                return _Resp(fn(params))
-            return call
-        profiles = {"alpha.bsky.social": {"did": "did:plc:alpha", "handle": "alpha.bsky.social",
-                                          "followersCount": 80, "followsCount": 3, "postsCount": 12}}
-        self.app = SimpleNamespace(bsky=SimpleNamespace(
-            actor=SimpleNamespace(get_profiles=ep("getProfiles", lambda p: {
-                "profiles": [profiles[a] for a in p["actors"] if a in profiles]})),
-            feed=SimpleNamespace(
-                get_author_feed=ep("getAuthorFeed", lambda p: {"feed": feed}),
-                get_posts=ep("getPosts", lambda p: {"posts": []}),
-                search_posts=ep("searchPosts", lambda p: {"posts": search}))))
-
-    def login(self, login: str | None = None, password: str | None = None, session_string: str | None = None) -> None:
-        self.calls.append("login" if session_string is None else "resume")
-        if session_string is None and password != self.password:
-            raise RuntimeError("AuthenticationRequired")
-        self.session = "s"
-
-    def export_session_string(self) -> str:
-        return self.session or ""
-
-
-def test_rows_row_by_row_and_rerun(tmp_path: Path) -> None:
+def test_rows_and_rerun_replace_the_part(srv: BskySimServer, tmp_path: Path) -> None:
     lake = Lake(str(tmp_path / "lake"))
-    c = FakeClient()
-    r = collect_bluesky(PANEL, D, lake, c, "me.bsky.social", "app-pass")
-    assert r.errors == ["bluesky: ghost: handle @ghost.bsky.social does not resolve"]
-    assert r.status == "partial" and r.logins == 1 and c.calls.count("getProfiles") == 1
+    r = _collect(srv, lake)
+    assert r.status == "ok", r.errors
+    assert r.logins == 1 and r.brands_ok == 2 and r.requests > 0
     acc = lake.read("accounts", PANEL.id).to_pylist()
-    assert [(a["brand_id"], a["network"], a["account_id"], a["followers"]) for a in acc] == [
-        ("alpha", "bluesky", "did:plc:alpha", 80)]
-    posts = sorted(lake.read("posts", PANEL.id).to_pylist(), key=lambda p: p["post_id"])
-    assert [(p["post_id"][-1], p["likes"], p["mentioned_handles"], p["network"]) for p in posts] == [
-        ("1", 2, [], "bluesky"), ("2", 4, ["did:plc:other"], "bluesky")]
-    men = lake.read("mentions", PANEL.id).to_pylist()  # the brand's own post is not a mention
-    assert [(m["author_id"], m["mentioned_handles"]) for m in men] == [("did:plc:u1", ["alpha.bsky.social"])]
-    assert lake.read("mention_counts", PANEL.id).to_pylist()[0]["mentions"] == 1
-    # Rerun: same rows, nothing twice; the session is resumed, not a new login.
-    c2 = FakeClient()
-    r2 = collect_bluesky(PANEL, D, lake, c2, "me.bsky.social", "app-pass")
-    assert r2.logins == 0 and "login" not in c2.calls
-    assert lake.read("posts", PANEL.id).num_rows == 2 and lake.read("mentions", PANEL.id).num_rows == 1
+    assert sorted((a["brand_id"], a["network"]) for a in acc) == [("gsk-france", "bluesky"), ("sanofi", "bluesky")]
+    assert all(a["account_id"].startswith("did:plc:") for a in acc)
+    posts, men = lake.read("posts", PANEL.id), lake.read("mentions", PANEL.id)
+    assert posts.num_rows > 0 and set(posts["network"].to_pylist()) == {"bluesky"}
+    own = {a["account_id"] for a in acc}
+    assert men.num_rows > 0 and not (set(men["author_id"].to_pylist()) & own)  # own posts are not mentions
+    counts = {c["brand_id"]: c["mentions"] for c in lake.read("mention_counts", PANEL.id).to_pylist()}
+    assert sum(counts.values()) == men.num_rows
+    # Rerun: the same rows, nothing twice; the session is resumed, no second login.
+    r2 = _collect(srv, lake)
+    assert r2.logins == 0 and r2.status == "ok"
+    assert lake.read("posts", PANEL.id).num_rows == posts.num_rows
+    assert lake.read("mentions", PANEL.id).num_rows == men.num_rows
 
 
-def test_refused_password_one_line_others_collected(tmp_path: Path) -> None:
+def test_refused_password_one_line_profiles_and_feeds_still_read(srv: BskySimServer, tmp_path: Path) -> None:
     lake = Lake(str(tmp_path / "lake"))
-    r = collect_bluesky(PANEL, D, lake, FakeClient(password="other"), "me.bsky.social", "wrong-pass")
+    r = _collect(srv, lake, password="wrong-pass-word0")
     line = [e for e in r.errors if "login refused" in e]
-    assert line == ["bluesky: login refused for me.bsky.social: app password refused or expired"]
-    assert "wrong-pass" not in " ".join(r.errors)
-    assert lake.read("posts", PANEL.id).num_rows == 2  # profiles and feeds still read
+    assert len(line) == 1 and line[0].startswith(f"bluesky: login refused for {srv.handle}")
+    assert "wrong-pass-word0" not in " ".join(r.errors) and r.status == "partial"
+    assert lake.read("accounts", PANEL.id).num_rows == 2
     assert lake.read("mentions", PANEL.id).num_rows == 0
 
 
-@pytest.mark.parametrize("panel_net", ["x"])
-def test_x_only_panel_skipped(tmp_path: Path, panel_net: str) -> None:
-    x_only = PANEL.model_copy(update={"brands": [PANEL.brand("beta")]})
-    assert collect_bluesky(x_only, D, Lake(str(tmp_path)), FakeClient()).status == "skipped"
-    assert datetime  # noqa: B018
+def test_unresolvable_handle_one_line(srv: BskySimServer, tmp_path: Path) -> None:
+    r = _collect(srv, Lake(str(tmp_path / "lake")), panel=GHOST)
+    assert "bluesky: ghost: handle @ghost-nobody.bsky.social does not resolve" in r.errors
+    assert r.status == "partial" and r.brands_failed == 1
+
+
+def test_x_only_panel_skipped(tmp_path: Path) -> None:
+    x_only = PANEL.on_network("x")
+    assert collect_bluesky(x_only, D, Lake(str(tmp_path)), None).status == "skipped"

@@ -29,6 +29,9 @@ SIM_TOKEN = "sim-token"  # the X simulator's token (SIMULATED=true with no secre
 # What the stack puts in the X token secret: recognised, so a run before the secret is set
 # says how to set it instead of sending X a wrong token (401).
 X_TOKEN_PLACEHOLDER = "SET-ME: aws secretsmanager put-secret-value --secret-id <arn> --secret-string <token>"
+# The Bluesky login (JSON: the account's handle and an app password), placeholder included.
+BSKY_SECRET_PLACEHOLDER = ('{"handle": "SET-ME", "app_password": "SET-ME: aws secretsmanager put-secret-value '
+                           '--secret-id <arn> --secret-string {\\"handle\\": ..., \\"app_password\\": ...}"}')
 
 
 class StageError(BarometerError):
@@ -94,6 +97,29 @@ def bearer_token(secret_value: str | bytes | dict[str, object]) -> str:
         raise ConfigError(f"X token secret {state}: set it with `aws secretsmanager put-secret-value "
                           "--secret-id <XTokenSecretArn> --secret-string <bearer token>`")
     return value
+
+
+def bluesky_login(secret_value: str | bytes | dict[str, object]) -> tuple[str, str]:
+    """(handle, app password) from the Bluesky secret's JSON (`handle`, `app_password`); a
+    ConfigError in one line (no secret in it) while it holds the placeholder or is malformed."""
+    value: object = secret_value
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ConfigError("Bluesky secret: not valid JSON") from None
+    how = ("set it with `aws secretsmanager put-secret-value --secret-id <BskySecretArn> --secret-string "
+           "'{\"handle\": \"<handle>\", \"app_password\": \"<app password>\"}'`")
+    if not isinstance(value, dict):
+        raise ConfigError(f"Bluesky secret: not a JSON object: {how}")
+    handle, password = value.get("handle"), value.get("app_password") or value.get("password")
+    if not isinstance(handle, str) or not isinstance(password, str) or not handle or not password:
+        raise ConfigError(f"Bluesky secret is incomplete (handle and app_password): {how}")
+    if handle.startswith("SET-ME") or password.startswith("SET-ME"):
+        raise ConfigError(f"Bluesky secret holds the stack's placeholder: {how}")
+    return handle, password
 
 
 def metrics(summary: StageSummary) -> dict[str, float]:

@@ -35,6 +35,7 @@ ENV_VARS: dict[str, str] = {
     "SITE_URL": "site_url",
     "DISTRIBUTION_ID": "distribution_id",
     "X_TOKEN_SECRET_ARN": "x_token_secret_arn",
+    "BSKY_SECRET_ARN": "bsky_secret_arn",
     "X_API_BASE_URL": "x_api_base_url",
     "AWS_ENDPOINT_URL": "aws_endpoint_url",
     "AWS_REGION": "region",
@@ -134,6 +135,8 @@ class CollectSettings(Settings):
     """The collect function: the X token's secret (or the simulator)."""
 
     x_token_secret_arn: str | None = None
+    # The Bluesky login (JSON handle + app password); None: Bluesky's search is not read.
+    bsky_secret_arn: str | None = None
     x_api_base_url: str | None = None  # the X API simulator, instead of https://api.twitter.com
     secret_max_age_seconds: int = 300  # >= 0
 
@@ -202,6 +205,7 @@ _COERCE: dict[str, Callable[[Any, str], Any]] = {
     "site_url": _optional_str,
     "distribution_id": _optional_str,
     "x_token_secret_arn": _optional_str,
+    "bsky_secret_arn": _optional_str,
     "x_api_base_url": _optional_str,
     "aws_endpoint_url": _optional_str,
     "region": as_str,

@@ -30,6 +30,7 @@ class BlueskySource:
     client: Any
     login: str | None = None
     password: str | None = None
+    note: str | None = None  # why there is no login (the secret's placeholder...), said in the run's errors
 
 
 def one_line(network: str, e: BaseException) -> str:
@@ -49,6 +50,8 @@ def collect_bluesky_part(panel: Panel, summary: StageSummary, lake: Lake, source
     if source is None:
         summary.errors.append("bluesky: no client configured; the panel's Bluesky accounts were not read")
         return {"status": "failed", "api_requests": 0, "cost_usd": 0.0}
+    if source.note:
+        summary.errors.append(source.note)
     if options.brands is not None:
         panel = panel.model_copy(update={"brands": [b for b in panel.brands if b.id in set(options.brands)]})
     deadline = options.monotonic_deadline()
