@@ -55,6 +55,12 @@ def test_volumes(synth: tuple[Lake, object]) -> None:
     # Every mention mentions its brand's handle first; created on its partition's day.
     first = pc.list_element(men["mentioned_handles"], 0).to_pylist()
     assert all(h == "synth" + b[1:] for h, b in zip(first, men["brand_id"].to_pylist(), strict=True))
+    # mentioned_ids name the same accounts, element for element; everything read (weight 1).
+    assert pc.list_value_length(men["mentioned_ids"]).equals(pc.list_value_length(men["mentioned_handles"]))
+    acc = lake.read("accounts", "synth", END, END)
+    ids = dict(zip(acc["handle"].to_pylist(), acc["account_id"].to_pylist(), strict=True))
+    assert pc.list_element(men["mentioned_ids"], 0).to_pylist() == [ids[h] for h in first]
+    assert set(men["sample_weight"].to_pylist()) == {1.0}
     created_day = pc.cast(pc.cast(men["created_at"], pa.date32()), pa.date32())
     assert pc.all(pc.equal(created_day, men["dt"])).as_py()
 

@@ -251,6 +251,7 @@ class _Pools:
         self.author_followers = np.round(rng.lognormal(4.5, 1.6, a)).astype(np.int64)
         # Handles a post can mention: the brands first, then the authors.
         self.mentionable = pa.concat_arrays([self.handles, self.author_handles])
+        self.mentionable_ids = pa.concat_arrays([self.account_ids, self.author_ids])  # same order
         self.topics = pa.array(_topic_ids())
         texts = []
         for i in range(512):
@@ -413,6 +414,8 @@ def _mentions(pools: _Pools, spec: SynthSpec, d: date) -> tuple[pa.Table, np.nda
         "mentioned_handles": _list_column(handles, pools.mentionable),
         "topics": _list_column(_topics_idx(rng, m, len(pools.topics), 0.35, 0.1), pools.topics),
         "observed_at": _const_ts(d, m),
+        "mentioned_ids": _list_column(handles, pools.mentionable_ids),
+        "sample_weight": np.ones(m),  # everything read
     })
     return table, counts
 
