@@ -91,6 +91,22 @@ class BskyWorld:
             items.sort(key=lambda it: (it.ts, it.uri))
         self.feeds = feeds
         self._post_ts = {did: [it.ts for it in items if isinstance(it, BPost)] for did, items in feeds.items()}
+        self._ts = [p.ts for p in self.posts]
+        self._by_mention: dict[str, tuple[list[BPost], list[int]]] | None = None
+
+    def in_range(self, lo_ms: int, hi_ms: int, *, mentioning: str | None = None) -> list[BPost]:
+        """Posts created in [lo_ms, hi_ms], by time; only those mentioning a DID if given."""
+        if mentioning is None:
+            posts, ts = self.posts, self._ts
+        else:
+            if self._by_mention is None:
+                index: dict[str, list[BPost]] = {}
+                for p in self.posts:
+                    for did in p.mentions:
+                        index.setdefault(did, []).append(p)
+                self._by_mention = {d: (ps, [p.ts for p in ps]) for d, ps in index.items()}
+            posts, ts = self._by_mention.get(mentioning, ([], []))
+        return posts[bisect.bisect_left(ts, lo_ms) : bisect.bisect_right(ts, hi_ms)]
 
     def add_actor(self, a: Actor) -> None:
         """An account with no post (e.g. the collector's login account)."""
