@@ -265,6 +265,23 @@ class BuilderBase:
         names["leadership"] = STRINGS[lang]["col_leadership"]
         return names
 
+    @classmethod
+    def fmt_estimate(cls, f: Fmt, lang: str, ind: str, r: dict[str, Any]) -> str:
+        """An indicator row's value, marked "≈" (with "± std_error") when estimated from a sample."""
+        text = cls.fmt_value(f, ind, r.get("value"))
+        if not r.get("estimated") or r.get("value") is None:
+            return text
+        se = r.get("std_error")
+        tail = "" if se is None else f' <small class="se">± {cls.fmt_value(f, ind, se)}</small>'
+        return f'<abbr title="{STRINGS[lang]["estimated_title"]}">≈</abbr>&#8239;{text}{tail}'
+
+    @staticmethod
+    def estimated_legend(lang: str, rows: list[dict[str, Any]]) -> str:
+        """The legend line of "≈" and "±", when one of the rows shown is estimated ("" otherwise)."""
+        if not any(r.get("estimated") and r.get("value") is not None for r in rows):
+            return ""
+        return f'<p class="help legend-est">{esc(STRINGS[lang]["estimated_legend"])}</p>'
+
     @staticmethod
     def fmt_value(f: Fmt, ind: str, v: float | None) -> str:
         kind = VALUE_FORMAT.get(ind, "float")

@@ -22,8 +22,8 @@ from barometer.score.definitions import ATTRIBUTES, INDICATORS
 
 # The brand template's per-brand fields, in `fill` order (see `BuilderBase.skeleton`).
 BRAND_FIELDS = ("name", "og_title", "og_description", "handles", "key_figures", "changes", "chart", "hist_body",
-                "hist_note", "rank_chart", "indicators", "topics", "posts", "badge_alt", "badge_w", "embed",
-                "compare", "compare_label")
+                "hist_note", "rank_chart", "indicators", "est_legend", "topics", "posts", "badge_alt", "badge_w",
+                "embed", "compare", "compare_label")
 
 
 class BrandPages(BuilderBase):
@@ -103,7 +103,7 @@ class BrandPages(BuilderBase):
             ind_html = "".join(
                 f'<tr><th scope="row">{_esc_in(ind_names, r["indicator"])}</th>'
                 f'<td class="t">{_esc_in(attr_names, r["attribute"] or "")}</td>'
-                f'<td>{self.fmt_value(f, r["indicator"], r["value"])}</td><td>{num(r["score"])}'
+                f'<td>{self.fmt_estimate(f, lang, r["indicator"], r)}</td><td>{num(r["score"])}'
                 f'</td><td>{num(r["contribution"], 2)}</td></tr>\n' for r in inds.get(bid, []))
             rank_text = (t["brand_rank_1"] if row["rank"] == 1 else t["brand_rank"]).format(
                 rank=row["rank"], n=n_brands)
@@ -119,6 +119,7 @@ class BrandPages(BuilderBase):
                 self.handles_html(bid), self.key_figures(f, t, row, rank_text), self.changes_html(lang, bi, name),
                 svg, hist_bodies[bi], "" if len(sample) >= len(dates) else
                 " (" + esc(t["history_sampled"].format(shown=len(sample), n=len(dates))) + ")", rank_svg, ind_html,
+                self.estimated_legend(lang, inds.get(bid, [])),
                 self.topics_html(lang, t, name, tops.get(bid, [])), self.posts_html(f, t, posts.get(bid, [])),
                 esc(alt), str(badge_w), esc(embed), esc(root + compare),
                 esc(t["compare_with"].format(other=other["brand_name"] or other["brand_id"]))))

@@ -190,6 +190,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_indicator": "Indicateur",
         "col_attribute": "Attribut",
         "col_value": "Valeur",
+        "estimated_title": "estimée",
+        "estimated_legend": "≈ : valeur estimée à partir d'un échantillon des mentions, lues dans la limite du "
+                            "budget quotidien de collecte ; ± : son erreur type (méthodologie).",
         "col_score": "Score",
         "col_contribution": "Contribution",
         "topics": "Thématiques",
@@ -295,6 +298,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "col_indicator": "Indicator",
         "col_attribute": "Attribute",
         "col_value": "Value",
+        "estimated_title": "estimated",
+        "estimated_legend": "≈: value estimated from a sample of the mentions, read within the daily collection "
+                            "budget; ±: its standard error (methodology).",
         "col_score": "Score",
         "col_contribution": "Contribution",
         "topics": "Topics",

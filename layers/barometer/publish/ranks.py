@@ -135,7 +135,8 @@ class RankPages(BuilderBase):
         t = self._indicator_table()
         rows: list[dict[str, Any]] = []
         if t.num_rows:
-            sel = t.filter(pc.equal(t["indicator"], ind_id)).select(["brand_id", "value", "score"]).to_pylist()
+            cols = [c for c in ("brand_id", "value", "score", "estimated", "std_error") if c in t.column_names]
+            sel = t.filter(pc.equal(t["indicator"], ind_id)).select(cols).to_pylist()
             index_rank = {r["brand_id"]: r["rank"] for r in self.brand_rows}
             names = {r["brand_id"]: r["brand_name"] or r["brand_id"] for r in self.brand_rows}
             sel = [r for r in sel if r["brand_id"] in index_rank]
@@ -157,10 +158,13 @@ class RankPages(BuilderBase):
             body = self._indicator_body(lang, ind.id, rows, relative_root(page_key))
             unit = t[f"unit_{ind.id}"]
             self.page(page_key, "indicator.html.j2", lang, "indicator", ind.id, ind=ind, name=name, unit_label=unit,
-                      rows=Markup(body), n=len(rows), title=t["ind_rank_title"].format(name=name))
+                      rows=Markup(body),
+                      est_legend=Markup(self.estimated_legend(lang, rows)), n=len(rows),
+                      title=t["ind_rank_title"].format(name=name))
             groups.append({"id": ind.id, "name": name, "unit": unit, "path": page_key,
                            "rows": Markup(self._indicator_body(lang, ind.id, rows[:INDICATOR_TOP],
-                                                              relative_root(key)))})
+                                                              relative_root(key))),
+                           "est_legend": Markup(self.estimated_legend(lang, rows[:INDICATOR_TOP]))})
         self.page(key, "indicators.html.j2", lang, "indicators", "", groups=groups, top=INDICATOR_TOP,
                   title=t["ind_title"])
 
@@ -169,5 +173,5 @@ class RankPages(BuilderBase):
         prefix = root + self.path(lang, "brand", "\0").split("\0")[0]
         return "".join(
             f'<tr><td>{r["pos"]}</td><th scope="row"><a href="{prefix}{r["slug"]}/">{esc(r["name"])}</a></th>'
-            f'<td>{self.fmt_value(f, ind_id, r["value"])}</td>'
+            f'<td>{self.fmt_estimate(f, lang, ind_id, r)}</td>'
             f'<td>{f.num(r["score"])}</td><td>{r["index_rank"]}</td></tr>\n' for r in rows)
