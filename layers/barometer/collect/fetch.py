@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 import tweepy
@@ -39,6 +39,33 @@ TRANSIENT = (tweepy.TwitterServerError, requests.ConnectionError, requests.Timeo
 _FLOOR = re.compile(r"'start_time' must be on or after (\d{4}-\d{2}-\d{2}T\d{2}:\d{2})")
 
 
+class Clock(Protocol):
+    """What the fetcher reads time from and sleeps on: the real clock, or a simulated one
+    (`sim.api.limits.SimClock`, which only advances by its sleeps: a day of waits in seconds)."""
+
+    def time(self) -> float: ...  # epoch seconds (the API's x-rate-limit-reset scale)
+
+    def monotonic(self) -> float: ...  # the deadline's scale
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class RealClock:
+    """The process's own clock (the default)."""
+
+    def time(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+REAL_CLOCK: Clock = RealClock()
+
+
 class Stop(Exception):
     """Ends the run's API work early (deadline, budget, rate limit, monthly cap): status partial."""
 
@@ -53,7 +80,7 @@ class Fatal(Exception):
 
 @dataclass
 class Limits:
-    deadline: float | None  # time.monotonic() by which API work must be over
+    deadline: float | None  # the clock's monotonic() by which API work must be over
     max_post_reads: int
     max_user_reads: int
     max_wait: float = 900.0  # longest single rate-limit sleep (one 15-minute window)
@@ -94,13 +121,15 @@ class Fetcher:
     """One run's gateway to the API (see module doc)."""
 
     def __init__(self, client: tweepy.Client, lake: Lake, raw_prefix: str, observed_at: datetime,
-                 limits: Limits, sleep: Callable[[float], None] = time.sleep) -> None:
+                 limits: Limits, sleep: Callable[[float], None] | None = None,
+                 clock: Clock | None = None) -> None:
         self.client = client
         self.lake = lake
         self.prefix = raw_prefix
         self.observed_at = observed_at.isoformat()
         self.limits = limits
-        self.sleep = sleep
+        self.clock = clock or REAL_CLOCK
+        self.sleep = sleep or self.clock.sleep
         self.count = Counters()
         self.seq = 0
         self.pages: list[dict[str, Any]] = []
@@ -139,12 +168,12 @@ class Fetcher:
     def time_left(self) -> float:
         if self.limits.deadline is None:
             return float("inf")
-        return self.limits.deadline - time.monotonic()
+        return self.limits.deadline - self.clock.monotonic()
 
     # -- internals ---------------------------------------------------------------------
     def _check_limits(self, endpoint: str, params: dict[str, Any]) -> None:
         if self.time_left() <= 0:
-            self.resume_at = time.time()
+            self.resume_at = self.clock.time()
             raise Stop("deadline reached: stopped before the next request (resumes next run)")
         lim, c = self.limits, self.count
         reads_posts = endpoint not in USER_ENDPOINTS and not endpoint.startswith("counts")
@@ -201,12 +230,12 @@ class Fetcher:
         waits = 0
         while True:
             if endpoint == "search_all" and lim.search_all_interval > 0:
-                pause = self._last_search_all + lim.search_all_interval - time.monotonic()
+                pause = self._last_search_all + lim.search_all_interval - self.clock.monotonic()
                 if pause > 0:
                     if pause >= self.time_left():
                         raise Stop(f"{endpoint}: no time left before the deadline")
                     self.sleep(pause)
-                self._last_search_all = time.monotonic()
+                self._last_search_all = self.clock.monotonic()
             self.count.requests += 1
             try:
                 resp: requests.Response = method(**params)
@@ -245,7 +274,7 @@ class Fetcher:
         reset = resp.headers.get("x-rate-limit-reset") if resp is not None else None
         if reset is None:
             raise Stop(f"{endpoint}: 429 with no reset time: stopped, resumes next run")
-        wait = float(reset) - _server_now(resp)
+        wait = float(reset) - _server_now(resp, self.clock.time())
         if wait > CAP_RESET_SECONDS:
             raise Stop(f"{endpoint}: 429 resetting in {wait / 3600:.1f} h (monthly cap): stopped")
         wait = max(wait, 0.0) + 0.05
@@ -258,9 +287,10 @@ class Fetcher:
         self.sleep(wait)
 
 
-def _server_now(resp: requests.Response) -> float:
-    """The server's clock (its Date header), against which x-rate-limit-reset is set."""
-    now = time.time()
+def _server_now(resp: requests.Response, now: float | None = None) -> float:
+    """The server's clock (its Date header), against which x-rate-limit-reset is set; `now`: ours
+    (default the machine's)."""
+    now = time.time() if now is None else now
     date = resp.headers.get("date")
     if date:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -56,6 +56,10 @@ class CollectOptions(BaseModel):
     # After this (UTC), a stopped run reports no work left: the day's collection gives up so that
     # score and publish run before the next day's schedule. None: D+2 04:00 UTC.
     give_up_at: datetime | None = None
+    # What the run reads time from and sleeps on (collect.fetch.Clock: time/monotonic/sleep):
+    # None is the real clock; a simulated one (sim.api.limits.SimClock, shared with the
+    # simulator) runs a day of rate-limit waits in seconds. `deadline` is then on its scale.
+    clock: Any = Field(default=None, exclude=True, repr=False)
 
     @field_validator("now")
     @classmethod
@@ -74,6 +78,9 @@ class CollectOptions(BaseModel):
         if isinstance(self.deadline, datetime):
             d = self.deadline
             d = d.astimezone(UTC).replace(tzinfo=None) if d.tzinfo else d
+            if self.clock is not None:
+                now = datetime.fromtimestamp(self.clock.time(), UTC).replace(tzinfo=None)
+                return float(self.clock.monotonic()) + (d - now).total_seconds() - self.reserve
             return time.monotonic() + (d - utcnow()).total_seconds() - self.reserve
         return float(self.deadline) - self.reserve
 

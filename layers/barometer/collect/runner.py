@@ -79,7 +79,8 @@ class Run:
                    search_all_interval=options.search_all_interval,
                    # A daily budget (collect/plan.py) binds daily runs; a backfill has its own caps.
                    budget=Budget(col.daily_budget_usd, col.counts_request_usd)
-                   if col.daily_budget_usd is not None and options.mode == "daily" else None))
+                   if col.daily_budget_usd is not None and options.mode == "daily" else None),
+            clock=options.clock)
         self.plan: MentionPlan | None = None
 
     def raw_prefix(self, run_id: str) -> str:
