@@ -216,6 +216,16 @@ class Scoring(_Strict):
 POST_USD = 0.005
 USER_USD = 0.010
 
+# A budgeted collection (issue 13), shared by the collector's plan (collect/plan.py), the
+# scorer's estimates (score/sampled.py) and the generated methodology: a brand's day is cut in
+# slices of this many minutes (UTC), some read in full; each sampled brand gets at least
+# SAMPLE_FLOOR mentions; young posts are refreshed only at these ages (days) when refreshing
+# all of them would take more than this share of the budget.
+SAMPLE_SLICE_MINUTES = 30
+SAMPLE_FLOOR = 20
+THIN_REFRESH_AGES = (1, 3, 7)
+THIN_REFRESH_SHARE = 0.25
+
 
 class Collection(_Strict):
     refresh_days: int = Field(default=7, ge=0, le=30)

@@ -23,3 +23,16 @@ def test_sections_cover_indicators() -> None:
         assert [r[1].split("`")[1] for r in table[1:]] == [i.id for i in INDICATORS]
     md = methodology_markdown("en", Scoring(window_days=90, aggregation="geometric"))
     assert "90-day window" in md and "Aggregation in use: `geometric`" in md
+
+
+def test_sampling_section_from_the_code_definitions() -> None:
+    from barometer.config import SAMPLE_FLOOR, SAMPLE_SLICE_MINUTES
+    from barometer.score.sampled import REPLICATES
+
+    for lang in ("fr", "en"):
+        sec = next(s for s in methodology_sections(lang) if s.id == "sampling")
+        text = " ".join(sec.paragraphs)
+        assert f"{SAMPLE_SLICE_MINUTES} minutes" in text or f"{SAMPLE_SLICE_MINUTES}-minute" in text
+        assert f"{SAMPLE_FLOOR} par marque" in text or f"{SAMPLE_FLOOR} per brand" in text
+        assert "1/p" in text and "Chao" in text and f"j mod {REPLICATES}" in text
+        assert len(sec.table) == 5 and sec.table[0][-1] == "Chao-Lin"  # estimate.py's measurement

@@ -27,15 +27,15 @@ from typing import TYPE_CHECKING, Any
 
 from barometer.collect.options import TWEET_FIELDS, midnight
 from barometer.collect.parse import COUNT_ENDPOINTS, count_rows, data_list
-from barometer.config import POST_USD
+from barometer.config import POST_USD, SAMPLE_FLOOR, SAMPLE_SLICE_MINUTES, THIN_REFRESH_AGES, THIN_REFRESH_SHARE
 
 if TYPE_CHECKING:
     from barometer.collect.runner import Run
 
-THIN_AGES = (1, 3, 7)
-THIN_SHARE = 0.25
-FLOOR = 20
-SLICE_MINUTES = 30
+THIN_AGES = THIN_REFRESH_AGES
+THIN_SHARE = THIN_REFRESH_SHARE
+FLOOR = SAMPLE_FLOOR
+SLICE_MINUTES = SAMPLE_SLICE_MINUTES
 # Plan on this share of what is left: pages of one slice come whole, a margin keeps the last
 # brand's sample from meeting the budget's hard stop.
 PLAN_SHARE = 0.9

@@ -18,6 +18,7 @@ from barometer.score import pagerank
 from barometer.score import scoring as sc
 from barometer.score import sensitivity as sens
 from barometer.score.definitions import ATTRIBUTES, INDICATORS, indicators_of
+from barometer.score.methodology_sampling import measurement_table, sampling_paragraphs
 from barometer.topics import Taxonomy, default_taxonomy
 
 
@@ -143,6 +144,9 @@ def methodology_sections(lang: str = "fr", scoring: Scoring | None = None,
                "need be to contain the published rank. Same seed, same result."),
         )),
     ]
+    sections.append(Section("sampling", _t(lang, "Collecte sous budget et estimations",
+                                           "Budgeted collection and estimates"),
+                            sampling_paragraphs(lang), measurement_table(lang)))
     sections.append(Section("networks", _t(lang, "Réseaux", "Networks"), (
         _t(lang,
            "L'indice est calculé par réseau (X, Bluesky) et combiné (« tous »). Combiné : communauté, "

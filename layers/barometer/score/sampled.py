@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from barometer.config import SAMPLE_SLICE_MINUTES
 from barometer.lake.store import Lake
 from barometer.score import arrays as ar
 from barometer.score.definitions import INDICATOR_IDS
@@ -31,7 +32,7 @@ from barometer.score.estimate import REACH, row_weights
 from barometer.score.indicators import Values, WindowData, _centrality
 
 REPLICATES = 20
-SLICE_MS = 30 * 60 * 1000
+SLICE_MS = SAMPLE_SLICE_MINUTES * 60 * 1000  # the collector's slices (collect/plan.py)
 DAY_MS = 86_400_000
 ESTIMATED = ("mention_reach", "centrality")
 
