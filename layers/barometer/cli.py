@@ -98,6 +98,24 @@ def cmd_start(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cost(args: argparse.Namespace) -> int:
+    """A panel's daily and monthly cost, full and at its budget, from profiles and counts only."""
+    from datetime import UTC, datetime, time, timedelta
+
+    from barometer.clock import readable_dates
+    from barometer.collect.costing import estimate_cost
+
+    if args.days < 1 or args.days > 6:
+        raise ConfigError(f"cost: --days {args.days}: counts/recent covers the last 7 days; give 1 to 6")
+    local = _local_run(args, args.panel)
+    last = readable_dates(local.panel, simulated=local.source.simulated).last
+    now = datetime.combine(last + timedelta(days=1), time(6), UTC) if local.embedded else datetime.now(UTC)
+    with local.client(now) as (client, _set_now):
+        report = estimate_cost(local.panel, client, now, days=args.days)
+    print("\n".join(report.lines()))
+    return 0
+
+
 def _check_dates(args: argparse.Namespace, local: LocalRun) -> None:
     """Refuse, before anything is read or written, a date the run cannot read: after the run
     clock's today (the simulated world's last day on the simulator), before the panel's first."""
@@ -193,6 +211,18 @@ def build_parser() -> argparse.ArgumentParser:
     lake_arg(st)
     st.add_argument("--site", default=DEFAULT_SITE)
     st.set_defaults(func=cmd_start)
+
+    c = sub.add_parser("cost", help="estimate a panel's daily and monthly X cost, full and at its budget",
+                       description="From the accounts' profiles and X's mention counts only (a few cents): "
+                                   "the cost of a day and a month at full collection and at "
+                                   "collection.daily_budget_usd, and the plan per brand.")
+    c.add_argument("--panel", required=True, help="panel id or YAML file")
+    c.add_argument("--days", type=int, default=6, help="full days of mention counts to average (default: %(default)s)")
+    c.add_argument("--x-api-url", help="read from this X API host (e.g. `barometer sim serve`)")
+    c.add_argument("--simulate", action="store_true", help="use the embedded simulator even with X_BEARER_TOKEN")
+    lake_arg(c)
+    c.add_argument("--site", default=DEFAULT_SITE, help=argparse.SUPPRESS)
+    c.set_defaults(func=cmd_cost)
 
     s = sub.add_parser("serve", help="preview the published site locally")
     s.add_argument("--site", default=DEFAULT_SITE)
