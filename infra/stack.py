@@ -44,6 +44,7 @@ class OpinionBarometerStack(Stack):
         CfnOutput(self, "GlueDatabase", value=self.lake.database_name)
         CfnOutput(self, "AthenaWorkGroup", value=self.lake.workgroup_name)
         CfnOutput(self, "XTokenSecretArn", value=self.pipeline.token_secret.secret_arn)
+        CfnOutput(self, "BskySecretArn", value=self.pipeline.bsky_secret.secret_arn)
         CfnOutput(self, "AlertsTopicArn", value=self.monitoring.topic.topic_arn)
         CfnOutput(self, "OperatorsPolicyArn", value=self.access.operators.managed_policy_arn,
                   description="Attach to operators: start and follow runs, read the logs")

@@ -1,5 +1,5 @@
 """The pipeline: dependency layer, the three stage functions, the state machine that chains
-them, the daily schedules (one per panel) and the X token secret."""
+them, the daily schedules (one per panel), the X token secret and the Bluesky login secret."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from barometer.aws.runtime import METRICS_NAMESPACE, X_TOKEN_PLACEHOLDER
+from barometer.aws.runtime import BSKY_SECRET_PLACEHOLDER, METRICS_NAMESPACE, X_TOKEN_PLACEHOLDER
 from barometer.lake.lease import PREFIX as LEASE_PREFIX
 from barometer.lake.schemas import SCHEMAS
 from infra.config import StageConfig
@@ -102,6 +102,17 @@ class Pipeline(Construct):
         acknowledge(self.token_secret, "AwsSolutions-SMG4",
                     "An X API bearer token is issued in the X developer portal; there is no API to "
                     "rotate it automatically. Rotate by hand with put-secret-value.")
+        # -- the Bluesky login (JSON: handle + app password), a placeholder until it is set
+        self.bsky_secret = secretsmanager.Secret(
+            self,
+            "BskySecret",
+            description="Bluesky handle and app password of the collector, JSON (set with put-secret-value)",
+            secret_string_value=SecretValue.unsafe_plain_text(BSKY_SECRET_PLACEHOLDER),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        acknowledge(self.bsky_secret, "AwsSolutions-SMG4",
+                    "A Bluesky app password is created in the account's settings; there is no API to "
+                    "rotate it automatically. Rotate by hand with put-secret-value.")
 
         # -- the dependency layer, built (and zipped) without Docker by layers/build_layer.py
         self.layer = lambda_.LayerVersion(
@@ -123,7 +134,8 @@ class Pipeline(Construct):
             "LOG_LEVEL": "INFO",
         }
         own = {
-            "collect": {"X_TOKEN_SECRET_ARN": self.token_secret.secret_arn},
+            "collect": {"X_TOKEN_SECRET_ARN": self.token_secret.secret_arn,
+                        "BSKY_SECRET_ARN": self.bsky_secret.secret_arn},
             "score": {},
             "publish": {"SITE_BUCKET": site.bucket.bucket_name, "SITE_URL": site.url,
                         "DISTRIBUTION_ID": site.distribution.distribution_id},
@@ -158,6 +170,7 @@ class Pipeline(Construct):
             self.functions[stage] = fn
             self._acknowledge_function(fn, lake, site, stage)
         self.token_secret.grant_read(self.functions["collect"])
+        self.bsky_secret.grant_read(self.functions["collect"])
         site.grant_publish(self.functions["publish"])
 
     def _state_machine(self, config: StageConfig, alerts: sns.ITopic, alerts_key: kms.IKey) -> None:

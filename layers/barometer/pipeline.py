@@ -59,6 +59,11 @@ class XSource:
     token: str | None = None  # a real bearer token: collect from api.twitter.com
     base_url: str | None = None  # an external simulator (`barometer sim serve`)
     faults: str | None = None  # fault spec for the embedded simulator
+    # Bluesky (panels with Bluesky accounts): an external simulator's URL (None: the embedded
+    # one when simulated, else bsky.social) and the app-password login.
+    bsky_url: str | None = None
+    bsky_handle: str | None = None
+    bsky_password: str | None = None
 
     @property
     def simulated(self) -> bool:
@@ -73,6 +78,7 @@ class LocalRun:
     source: XSource = field(default_factory=XSource)
     progress: Progress = stderr_progress
     summaries: list[StageSummary] = field(default_factory=list)
+    bluesky: object | None = None  # the collect.BlueskySource of the open `client` context
 
     @property
     def embedded(self) -> bool:
@@ -86,6 +92,7 @@ class LocalRun:
 
         if not self.embedded:
             token = self.source.token or SIM_TOKEN
+            self.bluesky = self._bluesky(self.source.bsky_url)
             yield make_client(token, base_url=self.source.base_url), lambda _now: None
             return
         from barometer.sim.faults import FaultPlan
@@ -98,7 +105,28 @@ class LocalRun:
         # collector with it): a replay of months must take seconds. Other limits stay.
         with SimServer(world, bearer_token=SIM_TOKEN, now=now, faults=faults,
                        search_all_per_second=False) as srv:
-            yield make_client(SIM_TOKEN, base_url=srv.url), srv.set_now
+            if "bluesky" not in self.panel.networks:
+                yield make_client(SIM_TOKEN, base_url=srv.url), srv.set_now
+                return
+            from barometer.sim.bsky import BskySimServer
+
+            # The Bluesky simulator beside X's, on the same world (its Bluesky side).
+            with BskySimServer(world, now=now) as bsrv:
+                self.bluesky = self._bluesky(bsrv.url, bsrv.handle, bsrv.password)
+
+                def set_now(at: datetime) -> None:
+                    srv.set_now(at)
+                    bsrv.set_now(at)
+                yield make_client(SIM_TOKEN, base_url=srv.url), set_now
+
+    def _bluesky(self, url: str | None, handle: str | None = None, password: str | None = None) -> object | None:
+        """The Bluesky source of a panel with Bluesky accounts (None otherwise)."""
+        if "bluesky" not in self.panel.networks:
+            return None
+        from barometer.collect.networks import BlueskySource, bluesky_client
+
+        return BlueskySource(bluesky_client(url), handle or self.source.bsky_handle,
+                             password or self.source.bsky_password)
 
     def collect(self, client: object, dt: date, now: datetime, **opts: object) -> StageSummary:
         from barometer.collect import CollectOptions, run_collect
@@ -106,7 +134,7 @@ class LocalRun:
         if self.embedded:
             opts.setdefault("search_all_interval", 0.0)
         options = CollectOptions(now=now, **opts)  # type: ignore[arg-type]
-        s = run_collect(self.panel, dt, self.lake, client, options)
+        s = run_collect(self.panel, dt, self.lake, client, options, bluesky=self.bluesky)  # type: ignore[arg-type]
         return self._done(s)
 
     def score(self, dt: date) -> StageSummary:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from aws_cdk.assertions import Capture, Match
 
 from infra.state_machine import definition_json
@@ -38,7 +39,7 @@ def test_each_function_gets_only_its_own_variables(synth) -> None:  # type: igno
 
     powertools = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
     expected = {
-        "collect": (CollectSettings, {"LAKE_URI", "X_TOKEN_SECRET_ARN"}),
+        "collect": (CollectSettings, {"LAKE_URI", "X_TOKEN_SECRET_ARN", "BSKY_SECRET_ARN"}),
         "score": (ScoreSettings, {"LAKE_URI"}),
         "publish": (PublishSettings, {"LAKE_URI", "SITE_BUCKET", "SITE_URL", "DISTRIBUTION_ID"}),
     }
@@ -62,15 +63,24 @@ def test_log_groups_have_retention(synth) -> None:  # type: ignore[no-untyped-de
 
 
 def test_only_collect_reads_the_token(synth) -> None:  # type: ignore[no-untyped-def]
-    secret = synth.resources("AWS::SecretsManager::Secret")
-    assert len(secret) == 1
-    props = next(iter(secret.values()))["Properties"]
-    # no token in the template: the placeholder the collector recognises until it is set
-    assert props["SecretString"].startswith("SET-ME: ") and "GenerateSecretString" not in props
+    from barometer.aws.runtime import BSKY_SECRET_PLACEHOLDER, bluesky_login
+    from barometer.errors import ConfigError
+
+    secrets = {k: v["Properties"] for k, v in synth.resources("AWS::SecretsManager::Secret").items()}
+    assert len(secrets) == 2  # the X token and the Bluesky login
+    x = next(p for k, p in secrets.items() if "XTokenSecret" in k)
+    bsky = next(p for k, p in secrets.items() if "BskySecret" in k)
+    # no token nor password in the template: placeholders the collector recognises until set
+    assert x["SecretString"].startswith("SET-ME: ") and "GenerateSecretString" not in x
+    assert bsky["SecretString"] == BSKY_SECRET_PLACEHOLDER and "GenerateSecretString" not in bsky
+    with pytest.raises(ConfigError, match="placeholder"):
+        bluesky_login(bsky["SecretString"])
     readers = [p for p in synth.resources("AWS::IAM::Policy").values()
                if "secretsmanager:GetSecretValue" in json.dumps(p["Properties"]["PolicyDocument"])]
-    assert len(readers) == 1
+    assert len(readers) == 1  # one policy, the collect function's, reads both secrets
     assert "Collect" in readers[0]["Properties"]["Roles"][0]["Ref"]
+    doc = json.dumps(readers[0]["Properties"]["PolicyDocument"])
+    assert all(f'"Ref": "{k}"' in doc for k in secrets)
 
 
 def test_stages_write_only_their_prefixes(synth) -> None:  # type: ignore[no-untyped-def]

@@ -122,7 +122,7 @@ def test_settings_per_stage_require_their_own() -> None:
     assert ScoreSettings.env_vars() == ["LAKE_URI", "AWS_ENDPOINT_URL", "AWS_REGION", "SIMULATED",
                                         "SAFETY_MARGIN_SECONDS"]
     assert set(CollectSettings.env_vars()) - set(ScoreSettings.env_vars()) == {
-        "X_TOKEN_SECRET_ARN", "X_API_BASE_URL", "SECRET_MAX_AGE_SECONDS"}
+        "X_TOKEN_SECRET_ARN", "BSKY_SECRET_ARN", "X_API_BASE_URL", "SECRET_MAX_AGE_SECONDS"}
     assert set(PublishSettings.env_vars()) - set(ScoreSettings.env_vars()) == {
         "SITE_BUCKET", "SITE_PREFIX", "SITE_URL", "DISTRIBUTION_ID"}
 
@@ -326,8 +326,9 @@ def test_collect_handler_token_is_cached_and_never_logged(
             return object()
 
         def fake_collect(panel: Any, dt: date, lake: Any, client: Any, options: Any,
-                         run_id: str | None = None) -> StageSummary:
+                         run_id: str | None = None, bluesky: Any = None) -> StageSummary:
             seen["deadline"], seen["brands"] = options.deadline, options.brands
+            assert bluesky is None  # an X-only panel: no Bluesky source
             logging.getLogger("barometer.collect").info("collecting %s", panel.id)
             s = StageSummary.start("collect", panel.id, dt, run_id=run_id)
             s.brands_ok, s.posts_read = 1, 10

@@ -23,7 +23,7 @@ import pyarrow.dataset as ds
 
 from barometer.config import Panel
 from barometer.lake.store import Lake
-from barometer.publish.history import indicator_changes
+from barometer.publish.history import _leaderboard_rows, indicator_changes
 from barometer.score.definitions import INDICATOR_IDS
 
 COVERAGE_AGGREGATE = "mean"
@@ -66,7 +66,7 @@ def coverage_gate(scores_dt: pa.Table | None, min_coverage: float, panel: str = 
 def check_gate(panel: Panel, dt: date, lake: Lake) -> Gate:
     if dt not in lake.partitions("scores", panel.id):
         return coverage_gate(None, panel.scoring.min_coverage, panel.id, dt)
-    scores = lake.read("scores", panel.id, dt, dt)
+    scores = _leaderboard_rows(lake.read("scores", panel.id, dt, dt))  # a brand once: its `all` row
     gate = coverage_gate(scores, panel.scoring.min_coverage, panel.id, dt)
     if gate.ok and panel.scoring.provisional == "withhold" and _provisional(scores):
         days = max(int(d or 0) for d in scores["days_collected"].to_pylist())
@@ -128,7 +128,8 @@ def load_site_data(panel: Panel, dt: date, lake: Lake, top_posts: int = TOP_POST
     (default: all); `indicators` and `topics` are read for those dates and dt only.
     """
     pid = panel.id
-    scores = lake.read("scores", pid, end=dt)
+    # The leaderboard's rows only (`all` on a panel of several networks): a brand is shown once.
+    scores = _leaderboard_rows(lake.read("scores", pid, end=dt))
     withhold = panel.scoring.provisional == "withhold"
     dates = [d for d in _published_dates(scores, panel.scoring.min_coverage, withhold) if d <= dt]
     if dt not in dates:  # the caller checked the gate; be safe anyway
@@ -144,7 +145,7 @@ def load_site_data(panel: Panel, dt: date, lake: Lake, top_posts: int = TOP_POST
         if not days:
             return lake.read(table, pid, dt, dt).slice(0, 0)
         flt = ds.field("dt").isin(pa.array(days, pa.date32()))
-        return lake.read(table, pid, days[0], days[-1], filter=flt)
+        return _leaderboard_rows(lake.read(table, pid, days[0], days[-1], filter=flt))
 
     indicators = read_detail("indicators")
     if indicators.num_rows:
