@@ -37,6 +37,7 @@ from _common import args_parser, emit, measure
 from barometer.runs import PRICE_POST_READ, PRICE_USER_READ
 
 SCALES = {"full": {"brands": 100, "backfill_days": 30}, "tiny": {"brands": 5, "backfill_days": 3}}
+DAY_BRANDS = {"full": (100, 1000), "tiny": (5, 20)}  # the simulated days under X's limits
 END = date(2025, 6, 30)
 TOKEN = "sim-token"
 
@@ -243,6 +244,13 @@ def main(argv: list[str] | None = None) -> int:
         round(pt["min_posts"] * PRICE_POST_READ + pt["min_users"] * PRICE_USER_READ, 3), "USD",
         note="every mention and its author, new and young brand posts, the accounts: what DESIGN's "
              "indicators require at the panel's calibrated (2018) volume")
+    # One simulated day under X's published rate limits, looped like the state machine
+    # (collect_limits.py): 100 and 1,000 brands.
+    from collect_limits import figures, simulated_day
+
+    for n in DAY_BRANDS[args.scale]:
+        day_panel = build_panel(n, "collect-day", window_days=30, first_date=END - timedelta(days=40))
+        res.update(figures(simulated_day(day_panel, Lake(str(root / f"day{n}")), END, seed=11)))
     emit(res, args.json_out)
     return 0 if status_ok else 1
 

@@ -419,6 +419,16 @@ class Run:
                 else:
                     self.guarded("posts", b.id, self.brand_posts, b.id, account_id)
         self.refresh(prior)
+        if self.f.limits.budget is None:
+            # Nothing to plan (a plan needs every brand's counts first): each brand's counts then
+            # its mentions, so X's per-endpoint windows are spent together, not one after the
+            # other (a 1,000-brand day: the counts' floor, not counts' windows + search's).
+            for b in self.brands:
+                step("counts", b.id, self.brand_counts, b.id, b.mention_query)
+                step("mentions", b.id, self.brand_mentions, b.id, b.mention_query, own[b.id])
+            self.done = {b for b, n in steps.items() if n == 2}
+            self.unread(own)
+            return
         for b in self.brands:
             step("counts", b.id, self.brand_counts, b.id, b.mention_query)
         self.plan = None if self.stopped else plan_mentions(self)
