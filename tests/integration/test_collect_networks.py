@@ -63,6 +63,24 @@ def test_one_stage_reads_both_networks_then_score_and_publish(tmp_path: Path) ->
     index = (tmp_path / "site" / "index.html").read_text()
     for b in ("sanofi", "gsk-france", "roche-france"):  # each brand once on the leaderboard
         assert index.count(f'href="marques/{b}/"') == 1, b
+    # The network switch: plain links to one leaderboard per network (no JS needed).
+    assert '<a href="reseau/x/">X</a>' in index and '<a href="reseau/bluesky/">Bluesky</a>' in index
+    bsky = (tmp_path / "site" / "reseau" / "bluesky" / "index.html").read_text()
+    assert '<a href="../../reseau/bluesky/" aria-current="page">Bluesky</a>' in bsky
+    assert bsky.count('href="../../marques/') == 2 and "roche-france" not in bsky  # no Bluesky account
+    assert (tmp_path / "site" / "en" / "network" / "x" / "index.html").exists()
+    brand = (tmp_path / "site" / "marques" / "sanofi" / "index.html").read_text()
+    assert "@sanofi (X) · @sanofi.bsky.social (Bluesky)" in brand  # simulated: not linked
+    assert 'id="nets-h">Par réseau' in brand and '<th scope="row">Bluesky</th><td>' in brand
+    roche = (tmp_path / "site" / "marques" / "roche-france" / "index.html").read_text()
+    assert '<th scope="row">Bluesky</th><td colspan="2">pas de compte</td>' in roche
+    # Real data: each handle linked to its own network.
+    from barometer.publish import PublishOptions, SiteTarget, run_publish
+
+    run_publish(PANEL, D, lake, SiteTarget.local(tmp_path / "real"), PublishOptions(simulated=False))
+    real = (tmp_path / "real" / "marques" / "sanofi" / "index.html").read_text()
+    assert '<a href="https://x.com/sanofi" rel="external noopener">@sanofi (X)</a>' in real
+    assert '<a href="https://bsky.app/profile/sanofi.bsky.social" rel="external noopener">' in real
 
 
 def test_x_failing_leaves_bluesky_written_and_run_partial(tmp_path: Path) -> None:

@@ -175,7 +175,8 @@ class BuilderBase:
         if len(alternates) > 1:
             alternates.append({"lang": "x-default", "href": url(self.path(self.default, kind, arg))})
         nav = [(k, href(self.path(lang, k)), t[f"nav_{k}"]) for k in NAV]
-        section = {"brand": "home", "archive_day": "archives", "indicator": "indicators"}.get(kind, kind)
+        section = {"brand": "home", "archive_day": "archives", "indicator": "indicators",
+                   "network": "home"}.get(kind, kind)
         local, tz = (self.updated_local, self.tz) if updated_at is None else _tz_label(
             self.d.panel.timezone, updated_at)
         when = f.datetime(local, tz) if local else f.date(self.d.dt)

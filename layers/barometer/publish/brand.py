@@ -23,7 +23,12 @@ from barometer.score.definitions import ATTRIBUTES, INDICATORS
 # The brand template's per-brand fields, in `fill` order (see `BuilderBase.skeleton`).
 BRAND_FIELDS = ("name", "og_title", "og_description", "handles", "key_figures", "changes", "chart", "hist_body",
                 "hist_note", "rank_chart", "indicators", "est_legend", "topics", "posts", "badge_alt", "badge_w",
-                "embed", "compare", "compare_label")
+                "embed", "compare", "compare_label", "networks")
+NETWORK_NAMES = {"x": "X", "bluesky": "Bluesky"}
+NETWORK_TEXT = {"fr": {"title": "Par réseau", "network": "Réseau", "rank": "Rang", "score": "Leadership",
+                       "none": "pas de compte"},
+                "en": {"title": "By network", "network": "Network", "rank": "Rank", "score": "Leadership",
+                       "none": "no account"}}
 
 
 class BrandPages(BuilderBase):
@@ -122,7 +127,8 @@ class BrandPages(BuilderBase):
                 self.estimated_legend(lang, inds.get(bid, [])),
                 self.topics_html(lang, t, name, tops.get(bid, [])), self.posts_html(f, t, posts.get(bid, [])),
                 esc(alt), str(badge_w), esc(embed), esc(root + compare),
-                esc(t["compare_with"].format(other=other["brand_name"] or other["brand_id"]))))
+                esc(t["compare_with"].format(other=other["brand_name"] or other["brand_id"])),
+                self.networks_html(lang, bid)))
 
     def rank_desc(self, lang: str, bi: int, span: tuple[str, str]) -> str:
         h = history(self)
@@ -138,16 +144,40 @@ class BrandPages(BuilderBase):
         return (self.o.base_url or "/") + self.path(lang, kind, arg)
 
     def handles_html(self, bid: str) -> str:
-        """Every handle of the brand; linked to X unless the data is simulated."""
+        """Every handle of the brand, each linked to its network (X: x.com/<handle>; Bluesky, whose
+        handles are domain names: bsky.app/profile/<handle>) unless the data is simulated; on a
+        panel of several networks each says its network."""
         out = []
+        several = len(self.d.panel.networks) > 1
         for h in self.d.handles.get(bid) or [self.d.brand_handles.get(bid, "")]:
             if not h:
                 continue
+            net = "bluesky" if "." in h else "x"  # X handles never hold a dot
+            label = f"@{esc(h)}" + (f" ({NETWORK_NAMES[net]})" if several else "")
             if self.o.simulated:
-                out.append(f"@{esc(h)}")
+                out.append(label)
             else:
-                out.append(f'<a href="https://x.com/{quote(h, safe="")}" rel="external noopener">@{esc(h)}</a>')
+                url = f"https://bsky.app/profile/{quote(h, safe='.')}" if net == "bluesky" else \
+                    f"https://x.com/{quote(h, safe='')}"
+                out.append(f'<a href="{url}" rel="external noopener">{label}</a>')
         return " · ".join(out) + " · " if out else ""
+
+    def networks_html(self, lang: str, bid: str) -> str:
+        """The brand's rank and leadership on each network alone (a panel on several networks)."""
+        scores = self.d.network_scores
+        if scores is None or len(self.d.panel.networks) < 2:
+            return ""
+        nt, f = NETWORK_TEXT[lang], Fmt(lang)
+        rows = {r["network"]: r for r in scores.to_pylist() if r["brand_id"] == bid}
+        n = {net: sum(1 for r in scores["network"].to_pylist() if r == net) for net in self.d.panel.networks}
+        body = "".join(
+            f'<tr><th scope="row">{NETWORK_NAMES.get(net, net)}</th>'
+            + (f'<td>{rows[net]["rank"]} / {n[net]}</td><td>{f.num(rows[net]["leadership"])}</td>' if net in rows
+               else f'<td colspan="2">{nt["none"]}</td>') + "</tr>\n"
+            for net in self.d.panel.networks)
+        return (f'<section aria-labelledby="nets-h" class="networks"><h2 id="nets-h">{nt["title"]}</h2>\n'
+                f'<table><thead><tr><th scope="col">{nt["network"]}</th><th scope="col">{nt["rank"]}</th>'
+                f'<th scope="col">{nt["score"]}</th></tr></thead>\n<tbody>\n{body}</tbody></table></section>\n')
 
     @staticmethod
     def key_figures(f: Fmt, t: dict[str, str], row: dict[str, Any], rank_text: str) -> str:

@@ -56,6 +56,7 @@ class SiteBuilder(BrandPages, RankPages, SharePages, DataFiles, ComparePages, Fe
 
     def language(self, lang: str) -> None:
         self.home(lang)
+        self.network_pages(lang)
         self.brand_pages(lang)
         self.indicator_pages(lang)
         self.compare_page(lang)

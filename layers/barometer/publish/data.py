@@ -101,6 +101,9 @@ class SiteData:
     table_dates: dict[str, set[date]] = field(default_factory=dict)  # dates with a partition, per table
     # brand id → indicators that entered or left its index on a published date (publish.history)
     history_changes: dict[str, list[Any]] = field(default_factory=dict)
+    # A panel on several networks: the run date's scores of each network alone (the leaderboard
+    # shows `all`; the network switch and the brand pages show these).
+    network_scores: pa.Table | None = None
 
 
 def _published_dates(scores: pa.Table, min_coverage: float, withhold: bool = False) -> list[date]:
@@ -129,7 +132,9 @@ def load_site_data(panel: Panel, dt: date, lake: Lake, top_posts: int = TOP_POST
     """
     pid = panel.id
     # The leaderboard's rows only (`all` on a panel of several networks): a brand is shown once.
-    scores = _leaderboard_rows(lake.read("scores", pid, end=dt))
+    every = lake.read("scores", pid, end=dt)
+    scores = _leaderboard_rows(every)
+    network_scores = _network_scores(every, dt) if len(panel.networks) > 1 else None
     withhold = panel.scoring.provisional == "withhold"
     dates = [d for d in _published_dates(scores, panel.scoring.min_coverage, withhold) if d <= dt]
     if dt not in dates:  # the caller checked the gate; be safe anyway
@@ -170,7 +175,18 @@ def load_site_data(panel: Panel, dt: date, lake: Lake, top_posts: int = TOP_POST
     return SiteData(panel=panel, dt=dt, dates=dates, scores=scores, indicators=indicators, topics=topics,
                     posts=posts, runs=runs, updated_at=updated, coverage=gate.coverage or 0.0,
                     brand_handles=brand_handles, handles=handles, unit_dates=unit_dates, table_dates=table_dates,
-                    history_changes=indicator_changes(lake, pid, scores, dates))
+                    history_changes=indicator_changes(lake, pid, scores, dates), network_scores=network_scores)
+
+
+def _network_scores(every: pa.Table, dt: date) -> pa.Table | None:
+    """The run date's rows of each single network, by (network, rank, brand); None without them."""
+    if "network" not in every.column_names or every.num_rows == 0:
+        return None
+    net = pc.fill_null(every["network"], "all")
+    t = every.filter(pc.and_(pc.equal(every["dt"], pa.scalar(dt, pa.date32())), pc.not_equal(net, "all")))
+    if t.num_rows == 0:
+        return None
+    return t.sort_by([("network", "ascending"), ("rank", "ascending"), ("brand_id", "ascending")])
 
 
 def _handles(panel: Panel, dt: date, lake: Lake

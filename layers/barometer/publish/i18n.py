@@ -19,9 +19,9 @@ LANGS = ("fr", "en")
 # Path segments per language.
 SLUGS: dict[str, dict[str, str]] = {
     "fr": {"brand": "marques", "methodology": "methodologie", "data": "donnees", "archives": "archives",
-           "compare": "comparer", "indicators": "indicateurs"},
+           "compare": "comparer", "indicators": "indicateurs", "network": "reseau"},
     "en": {"brand": "brands", "methodology": "methodology", "data": "data", "archives": "archives",
-           "compare": "compare", "indicators": "indicators"},
+           "compare": "compare", "indicators": "indicators", "network": "network"},
 }
 
 LANG_NAMES = {"fr": "Français", "en": "English"}
@@ -55,6 +55,8 @@ def page_path(lang: str, default: str, kind: str, arg: str = "") -> str:
         return f"{prefix}{s['archives']}/{arg}/"
     if kind == "indicator":
         return f"{prefix}{s['indicators']}/{arg}/"
+    if kind == "network":  # the leaderboard of one network (a panel on several)
+        return f"{prefix}{s['network']}/{arg}/"
     return f"{prefix}{s[kind]}/"
 
 

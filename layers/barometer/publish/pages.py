@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
+import pyarrow.compute as pc
 from markupsafe import Markup
 
 from barometer.publish.base import SPLICE, BuilderBase, _tz_label
@@ -19,6 +20,9 @@ from barometer.publish.vector import (
 from barometer.score.definitions import ATTRIBUTES, INDICATORS, indicators_of
 
 PRINT_TOP = 25  # rows of the leaderboard a printed edition shows
+NETWORK_NAMES = {"x": "X", "bluesky": "Bluesky"}
+NETWORK_TEXT = {"fr": {"label": "Réseau", "all": "Tous les réseaux", "title": "Classement sur {net}"},
+                "en": {"label": "Network", "all": "All networks", "title": "Leaderboard on {net}"}}
 
 
 class SitePages(BuilderBase):
@@ -28,11 +32,43 @@ class SitePages(BuilderBase):
         rows = leaderboard_rows(self.brands, lang, prefix, bars=True)
         w = self.window()
         body = concat_groups_bytes(rows, [(None, 0, len(rows))]) if len(rows) else [b""]
-        self.page(key, "leaderboard.html.j2", lang, "home", "", raw=body[0],
+        self.page(key, "leaderboard.html.j2", lang, "home", "", raw=body[0], networks=self.network_switch(lang, key),
+                  networks_label=NETWORK_TEXT[lang]["label"], heading="",
                   rows=Markup(SPLICE), n=self.brands.num_rows, window=w, ranks=self.rank_chart(lang),
                   edition=[link for tb in self.download_links(lang, self.d.dt) for link in tb["links"]
                            if tb["table"] in (STRINGS[lang]["table_scores"], "XLSX")],
                   print_top=PRINT_TOP, title=STRINGS[lang]["card_board"].format(date=Fmt(lang).date(self.d.dt)))
+
+    def network_switch(self, lang: str, key: str, current: str | None = None) -> list[dict[str, Any]]:
+        """The leaderboard's network switch (all / X / Bluesky): plain links, no JS; [] on one network."""
+        nets = self.d.panel.networks
+        if len(nets) < 2:
+            return []
+        root = relative_root(key)
+        items = [{"href": (root + self.path(lang, "home")) or "./", "label": NETWORK_TEXT[lang]["all"],
+                  "current": current is None}]
+        items += [{"href": root + self.path(lang, "network", n), "label": NETWORK_NAMES.get(n, n),
+                   "current": current == n} for n in nets]
+        return items
+
+    def network_pages(self, lang: str) -> None:
+        """One leaderboard per network (a panel on several): each brand there ranked on its
+        accounts and mentions on that network alone."""
+        scores = self.d.network_scores
+        if scores is None or len(self.d.panel.networks) < 2:
+            return
+        for net in self.d.panel.networks:
+            rows_t = scores.filter(pc.equal(scores["network"], net))
+            key = self.path(lang, "network", net)
+            prefix = relative_root(key) + self.path(lang, "brand", "\0").split("\0")[0]
+            rows = leaderboard_rows(rows_t, lang, prefix, bars=True) if rows_t.num_rows else []
+            body = concat_groups_bytes(rows, [(None, 0, len(rows))]) if len(rows) else [b""]
+            title = NETWORK_TEXT[lang]["title"].format(net=NETWORK_NAMES.get(net, net))
+            self.page(key, "leaderboard.html.j2", lang, "network", net, raw=body[0],
+                      networks=self.network_switch(lang, key, net), networks_label=NETWORK_TEXT[lang]["label"],
+                      heading=title, rows=Markup(SPLICE),
+                      n=rows_t.num_rows, window=self.window(), ranks=None, edition=[], print_top=PRINT_TOP,
+                      title=title)
 
     def methodology(self, lang: str) -> None:
         s = self.d.panel.scoring
