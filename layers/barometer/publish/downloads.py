@@ -29,7 +29,7 @@ from barometer.publish.ranks import history
 from barometer.publish.vector import (
     BOM,
     concat_groups,
-    excel_csv,
+    excel_csvs,
     fixed,
     group_bounds,
     json_documents,
@@ -74,9 +74,9 @@ class DataFiles(BuilderBase):
             docs = json_documents(t, bounds)
             for (day, a, b), doc in zip(bounds, docs, strict=True):
                 base = f"{DOWNLOADS}/{day.isoformat()}/{table}"
-                part = t.slice(a, b - a)
-                for suffix, sep, dec in CSV_VARIANTS:
-                    self.site.files[f"{base}{suffix}.csv"] = excel_csv(part, sep, dec)
+                csvs = excel_csvs(t.slice(a, b - a), tuple((sep, dec) for _, sep, dec in CSV_VARIANTS))
+                for (suffix, _, _), body in zip(CSV_VARIANTS, csvs, strict=True):
+                    self.site.files[f"{base}{suffix}.csv"] = body
                     self.data_keys[day].append(f"{base}{suffix}.csv")
                 self.site.files[base + ".json"] = doc
                 self.data_keys[day].append(base + ".json")

@@ -126,7 +126,8 @@ class SiteStore(Protocol):
 
 
 class LocalStore:
-    """A folder: atomic writes (temp file + rename in the same folder), no fsync."""
+    """A folder: a changed file is replaced atomically (temp file + rename in the same folder); a
+    new one is written in place (no page links to it until its upload phase is over). No fsync."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
@@ -166,6 +167,14 @@ class LocalStore:
         if folder not in self._folders:  # thousands of files share a few hundred folders
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
+        try:  # a new key straight to its name: nothing links to it before its upload phase is done
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(body)
+            return
         tmp = os.path.join(folder, f".tmp-{os.getpid()}-{threading.get_ident()}-{os.path.basename(path)}")
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)

@@ -297,13 +297,25 @@ def csv_text(col: pa.Array | pa.ChunkedArray, name: str, dec: str) -> pa.Array:
 def excel_csv(table: pa.Table, sep: str = ",", dec: str = ".") -> bytes:
     """CSV that spreadsheets open right: UTF-8 with a byte-order mark, CRLF, `sep` between fields,
     rounded numbers with `dec` (French Excel: `;` and `,`)."""
-    head = sep.join(table.column_names) + "\r\n"
+    return excel_csvs(table, ((sep, dec),))[0]
+
+
+def excel_csvs(table: pa.Table, variants: tuple[tuple[str, str], ...]) -> list[bytes]:
+    """`excel_csv` of one table for several (separator, decimal mark) pairs; the columns are
+    formatted once (a decimal comma is the decimal point's text with the point replaced)."""
+    heads = [(sep.join(table.column_names) + "\r\n").encode() for sep, _ in variants]
     if table.num_rows == 0:
-        return BOM + head.encode()
-    parts: list[Any] = []
-    for i, name in enumerate(table.column_names):
-        if i:
-            parts.append(sep)
-        parts.append(csv_text(table[name], name, dec))
-    rows = join(*parts, "\r\n")
-    return BOM + head.encode() + concat_groups_bytes(rows, [(None, 0, len(rows))])[0]
+        return [BOM + h for h in heads]
+    texts = {name: csv_text(table[name], name, ".") for name in table.column_names}
+    floats = {name for name in table.column_names if pa.types.is_floating(table[name].type)}
+    out = []
+    for (sep, dec), head in zip(variants, heads, strict=True):
+        parts: list[Any] = []
+        for i, name in enumerate(table.column_names):
+            if i:
+                parts.append(sep)
+            text = texts[name]
+            parts.append(pc.replace_substring(text, ".", dec) if dec != "." and name in floats else text)
+        rows = join(*parts, "\r\n")
+        out.append(BOM + head + concat_groups_bytes(rows, [(None, 0, len(rows))])[0])
+    return out
