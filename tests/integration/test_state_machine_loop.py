@@ -17,9 +17,19 @@ from typing import Any
 
 import pytest
 from _moto import FakeContext
-from test_state_machine_exec import DATA, DT, MORNING_AFTER, PANEL, STAGES, Bridge, _drain, _lake, execute
-from test_state_machine_exec import bridge as _bridge_fixture  # noqa: F401  (registered as `bridge`)
-from test_state_machine_exec import world as _world_fixture  # noqa: F401  (registered as `world`)
+from test_state_machine_exec import (  # noqa: F401  (the fixtures, by their names)
+    DATA,
+    DT,
+    MORNING_AFTER,
+    PANEL,
+    STAGES,
+    Bridge,
+    _drain,
+    _lake,
+    bridge,
+    execute,
+    world,
+)
 
 time_machine = pytest.importorskip("time_machine")
 
