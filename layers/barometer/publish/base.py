@@ -134,6 +134,7 @@ class BuilderBase:
         self.data_keys: dict[date, list[str]] = defaultdict(list)
         self.topic_name = _topic_namer(data.panel)
         self._topic_html: dict[str, dict[str, str]] = {}
+        self.panel_networks = data.panel.networks  # (a property over every brand: read once)
         self.share_fps: dict[str, str] = {}  # share image key → fingerprint (kept in the manifest)
         # dates with an edition workbook: this run's, and earlier ones still online
         self.xlsx_dates: set[date] = {date.fromisoformat(d) for d, e in (self.plan.previous.get("dates") or {}).items()

@@ -148,7 +148,7 @@ class BrandPages(BuilderBase):
         handles are domain names: bsky.app/profile/<handle>) unless the data is simulated; on a
         panel of several networks each says its network."""
         out = []
-        several = len(self.d.panel.networks) > 1
+        several = len(self.panel_networks) > 1
         for h in self.d.handles.get(bid) or [self.d.brand_handles.get(bid, "")]:
             if not h:
                 continue
@@ -165,16 +165,22 @@ class BrandPages(BuilderBase):
     def networks_html(self, lang: str, bid: str) -> str:
         """The brand's rank and leadership on each network alone (a panel on several networks)."""
         scores = self.d.network_scores
-        if scores is None or len(self.d.panel.networks) < 2:
+        if scores is None or len(self.panel_networks) < 2:
             return ""
         nt, f = NETWORK_TEXT[lang], Fmt(lang)
-        rows = {r["network"]: r for r in scores.to_pylist() if r["brand_id"] == bid}
-        n = {net: sum(1 for r in scores["network"].to_pylist() if r == net) for net in self.d.panel.networks}
+        if not hasattr(self, "_network_rows"):  # once per build: brand → network → row, brands per network
+            by: dict[str, dict[str, dict[str, Any]]] = {}
+            for r in scores.to_pylist():
+                by.setdefault(r["brand_id"], {})[r["network"]] = r
+            nets = scores["network"].to_pylist()
+            self._network_rows = (by, {net: nets.count(net) for net in self.panel_networks})
+        by_brand, n = self._network_rows
+        rows = by_brand.get(bid, {})
         body = "".join(
             f'<tr><th scope="row">{NETWORK_NAMES.get(net, net)}</th>'
             + (f'<td>{rows[net]["rank"]} / {n[net]}</td><td>{f.num(rows[net]["leadership"])}</td>' if net in rows
                else f'<td colspan="2">{nt["none"]}</td>') + "</tr>\n"
-            for net in self.d.panel.networks)
+            for net in self.panel_networks)
         return (f'<section aria-labelledby="nets-h" class="networks"><h2 id="nets-h">{nt["title"]}</h2>\n'
                 f'<table><thead><tr><th scope="col">{nt["network"]}</th><th scope="col">{nt["rank"]}</th>'
                 f'<th scope="col">{nt["score"]}</th></tr></thead>\n<tbody>\n{body}</tbody></table></section>\n')

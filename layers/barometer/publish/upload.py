@@ -172,8 +172,12 @@ class LocalStore:
         except FileExistsError:
             pass
         else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(body)
+            try:
+                view = memoryview(body)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
             return
         tmp = os.path.join(folder, f".tmp-{os.getpid()}-{threading.get_ident()}-{os.path.basename(path)}")
         try:
