@@ -1,8 +1,11 @@
-"""Deployment size: the Lambda layer plus the largest function, unzipped.
+"""Deployment size: the Lambda layers and the functions as deployed, unzipped.
 
 Runs the infra's layer build (`layers/build_layer.py --report`: pip wheels for the Lambda
 platform, trimmed; cached by a stamp, so a rebuild only refreshes the `barometer` package) and
-reports its figures. Lambda's limit for a function and its layers, unzipped, is 250 MB.
+reports its figures: the main layer (every function; target 150 MB), the collect-only Bluesky
+layer (the atproto SDK and what it needs beyond the main layer), and the collect function as
+deployed (main + Bluesky + its code). Lambda's limit for a function and its layers, unzipped,
+is 250 MB.
 """
 
 from __future__ import annotations
@@ -23,16 +26,22 @@ def main(argv: list[str] | None = None) -> int:
                           capture_output=True, text=True, timeout=1200, cwd=ROOT)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
-        res = {"total_unzipped_mb": measure(None, "MB", TARGET_MB, note=f"layer build failed: {tail}")}
+        res = {"layer_unzipped_mb": measure(None, "MB", TARGET_MB, note=f"layer build failed: {tail}")}
         emit(res, args.json_out)
         return 1
     rep = json.loads(proc.stdout.strip().splitlines()[-1])
-    total = rep["total_unzipped_mb"]
+    collect = rep["collect_total_unzipped_mb"]
     res = {
-        "total_unzipped_mb": measure(total, "MB", TARGET_MB, note=f"Lambda limit {LIMIT_MB} MB"),
-        "under_lambda_limit": measure(total, "MB", LIMIT_MB),
-        "layer_unzipped_mb": measure(rep["layer_unzipped_mb"], "MB"),
+        "layer_unzipped_mb": measure(rep["layer_unzipped_mb"], "MB", TARGET_MB,
+                                     note="main layer, every function"),
         "layer_zipped_mb": measure(rep["layer_zipped_mb"], "MB"),
+        "bluesky_layer_unzipped_mb": measure(rep["bluesky_layer_unzipped_mb"], "MB",
+                                             note="collect only: atproto and its own deps"),
+        "bluesky_layer_zipped_mb": measure(rep["bluesky_layer_zipped_mb"], "MB"),
+        "collect_total_unzipped_mb": measure(collect, "MB", LIMIT_MB, op="<=",
+                                             note="main + Bluesky layers + collect function"),
+        "total_unzipped_mb": measure(rep["total_unzipped_mb"], "MB", LIMIT_MB, op="<=",
+                                     note=f"largest function as deployed; Lambda limit {LIMIT_MB} MB"),
         "largest_function_kb": measure(rep["largest_function_unzipped_kb"], "KB",
                                        note=f"functions/{rep['largest_function']}"),
         "layer_build_s": measure(rep.get("build_seconds"), "s",

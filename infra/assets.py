@@ -1,4 +1,4 @@
-"""Assets the stack packages: the layer is built (without Docker) before the synth needs it."""
+"""Assets the stack packages: the layers are built (without Docker) before the synth needs them."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ def build_layer_module() -> ModuleType:
     return module
 
 
+def bluesky_layer_zip(config: StageConfig) -> Path:
+    """The collect-only Bluesky layer's asset, next to the main one (build_layer.bluesky_dir and
+    zip_path: build/layer → build/layer-bluesky.zip)."""
+    return config.layer_dir.parent / f"{config.layer_dir.name}-bluesky.zip"
+
+
 def ensure_layer(config: StageConfig) -> Path:
-    """Build the layer into config.layer_dir, or refresh it (cached on the requirements' hash)."""
+    """Build the main layer into config.layer_dir and the Bluesky layer next to it, or refresh
+    them (each cached on its requirements' hash); returns the main layer's folder."""
     return build_layer_module().build(config.layer_dir, config.architecture)  # type: ignore[no-any-return]

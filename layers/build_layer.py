@@ -11,6 +11,13 @@ platform and this script's trim rules; when it matches, only the `barometer` pac
 panels are refreshed (a fraction of a second). The build takes a lock, so concurrent test
 workers share one build.
 
+A second, collect-only layer (build/layer-bluesky, from layers/requirements-bluesky.txt)
+holds the Bluesky SDK (`atproto`) and what it needs that the main layer does not already
+hold (cryptography, libipld, httpx, dnspython, websockets, click...): the same platform, trim
+and strip rules, pinned to the main layer's versions of what both use (pydantic,
+typing_extensions... stay in the main layer only). Only the collect function attaches it, so
+the score and publish functions do not carry ~23 MB they never import.
+
     python layers/build_layer.py [--arch arm64|x86_64] [--out build/layer] [--force] [--report]
 """
 
@@ -18,10 +25,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "layers" / "requirements.txt"
+REQUIREMENTS_BLUESKY = ROOT / "layers" / "requirements-bluesky.txt"
 PACKAGE = ROOT / "layers" / "barometer"
 PANELS = ROOT / "panels"
 DEFAULT_OUT = ROOT / "build" / "layer"
@@ -90,7 +100,13 @@ for stage in sys.argv[2:]:
     (getattr(h, "_load", None) or h._stage)()  # the first invocation's imports (edge: `_load`)
 print(json.dumps(sorted(sys.modules)))
 """
-
+# The Bluesky layer is imported on the first invocation that collects a Bluesky panel
+# (barometer.collect.networks imports `atproto.Client` lazily): that import's modules.
+TRACE_BLUESKY = """\
+import json, sys
+from atproto import Client
+print(json.dumps(sorted(sys.modules)))
+"""
 
 
 def strip_tool(arch: str) -> str | None:
@@ -126,13 +142,16 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _pip_install(site: Path, arch: str) -> None:
+def _pip_install(site: Path, arch: str, requirements: Path = REQUIREMENTS,
+                 constraints: Path | None = None) -> None:
     cmd = [
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "--no-compile", *platform_args(arch), "--only-binary=:all:",
         "--python-version", PYTHON_VERSION, "--implementation", "cp",
-        "--target", str(site), "-r", str(REQUIREMENTS),
+        "--target", str(site), "-r", str(requirements),
     ]
+    if constraints is not None:
+        cmd += ["-c", str(constraints)]
     subprocess.run(cmd, check=True)
 
 
@@ -178,23 +197,37 @@ def _check_no_dangling(site: Path) -> None:
                 raise SystemExit(f"layer trim: {f.relative_to(site)} still needs {soname.decode()}")
 
 
+def _trace_env() -> dict[str, str]:
+    functions = ROOT / "functions"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "layers"), "LAKE_URI": "s3://trace-bucket/lake",
+           "SITE_BUCKET": "trace-site", "AWS_DEFAULT_REGION": "eu-west-3",
+           "X_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:eu-west-3:000000000000:secret:x-token",
+           "LAMBDA_TASK_ROOT": str(functions), "AWS_LAMBDA_FUNCTION_NAME": "layer-build-trace"}
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)
+    return env
+
+
+def _trace(code: str, *args: str) -> list[str]:
+    proc = subprocess.run([sys.executable, "-c", code, *args], env=_trace_env(),
+                          capture_output=True, text=True, timeout=300, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"layer: tracing the cold-start imports failed: {proc.stderr.strip()[-300:]}")
+    names: list[str] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return names
+
+
 def cold_modules() -> list[str]:
     """The module names a cold start imports, traced in this build's own environment (the
     layer's binaries are another platform's): every handler imported, its stage loaded, with
     tracing active as deployed (X-Ray patches botocore there)."""
     functions = ROOT / "functions"
     stages = sorted(p.parent.name for p in functions.glob("*/handler.py"))
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "layers"), "LAKE_URI": "s3://trace-bucket/lake",
-           "SITE_BUCKET": "trace-site", "AWS_DEFAULT_REGION": "eu-west-3",
-           "X_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:eu-west-3:000000000000:secret:x-token",
-           "LAMBDA_TASK_ROOT": str(functions), "AWS_LAMBDA_FUNCTION_NAME": "layer-build-trace"}
-    env.pop("POWERTOOLS_TRACE_DISABLED", None)
-    proc = subprocess.run([sys.executable, "-c", TRACE, str(functions), *stages], env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"layer: tracing the cold-start imports failed: {proc.stderr.strip()[-300:]}")
-    names: list[str] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return names
+    return _trace(TRACE, str(functions), *stages)
+
+
+def bluesky_modules() -> list[str]:
+    """The modules `from atproto import Client` loads (in this build's environment)."""
+    return _trace(TRACE_BLUESKY)
 
 
 def _runtime_python() -> bool:
@@ -296,8 +329,78 @@ def zip_path(out: Path) -> Path:
     return out.parent / f"{out.name}.zip"
 
 
+def bluesky_dir(out: Path) -> Path:
+    """The Bluesky layer's folder, next to the main one: build/layer → build/layer-bluesky."""
+    return out.parent / f"{out.name}-bluesky"
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _dists(site: Path) -> dict[str, tuple[str, str, Path]]:
+    """The distributions installed in `site`: canonical name → (name, version, dist-info)."""
+    found: dict[str, tuple[str, str, Path]] = {}
+    for info in sorted(site.glob("*.dist-info")):
+        meta: dict[str, str] = {}
+        for line in (info / "METADATA").read_text(encoding="utf-8", errors="replace").splitlines():
+            if not line:
+                break
+            key, _, value = line.partition(": ")
+            meta.setdefault(key, value.strip())
+        found[_canonical(meta["Name"])] = (meta["Name"], meta["Version"], info)
+    return found
+
+
+def _drop_shared(site: Path, main_site: Path) -> list[str]:
+    """Remove from `site` the distributions the main layer already holds (both layers are on
+    the collect function's path, the main one's copy is the one that loads); returns their names."""
+    shared = _dists(main_site)
+    dropped = []
+    for key, (name, _, info) in _dists(site).items():
+        if key not in shared:
+            continue
+        for row in csv.reader((info / "RECORD").read_text(encoding="utf-8").splitlines()):
+            f = (site / row[0]).resolve() if row else site
+            if f.is_relative_to(site) and f.is_file():
+                f.unlink()
+        shutil.rmtree(info)
+        dropped.append(name)
+    shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts: nothing runs them on Lambda
+    for d in sorted((p for p in site.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(d.iterdir()):
+            d.rmdir()
+    return dropped
+
+
+def build_bluesky(out: Path, arch: str, force: bool = False) -> Path:
+    """The collect-only Bluesky layer, next to the main layer `out` (built first: its versions
+    pin the shared dependencies, which then stay in it only). Call with the build lock held."""
+    bdir = bluesky_dir(out)
+    site, stamp = bdir / "python", bdir / ".stamp"
+    want = hashlib.sha256(REQUIREMENTS_BLUESKY.read_bytes() + deps_hash(arch).encode()).hexdigest()
+    if not force and stamp.exists() and stamp.read_text().strip() == want and zip_path(bdir).exists():
+        return bdir
+    shutil.rmtree(bdir, ignore_errors=True)
+    site.mkdir(parents=True)
+    constraints = bdir / "constraints.txt"  # the main layer's versions, outside python/
+    constraints.write_text("".join(f"{n}=={v}\n" for n, v, _ in _dists(out / "python").values()))
+    _pip_install(site, arch, REQUIREMENTS_BLUESKY, constraints)
+    _drop_shared(site, out / "python")
+    _trim(site)
+    _strip(site, arch)
+    precompile(site, bluesky_modules(), top={p.name.removesuffix(".py") for p in site.iterdir()})
+    tmp = zip_path(bdir).with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        _zip_tree(zf, site, "python")
+    tmp.replace(zip_path(bdir))
+    stamp.write_text(want + "\n")
+    return bdir
+
+
 def build(out: Path = DEFAULT_OUT, arch: str = "arm64", force: bool = False) -> Path:
-    """Build (or refresh) the layer folder and its zip; returns the folder (holding python/).
+    """Build (or refresh) the layer folder and its zip, then the Bluesky layer next to them
+    (bluesky_dir); returns the main layer's folder (holding python/).
 
     The zip is what the stack deploys: one file is fingerprinted and staged by the CDK in a
     fraction of the time a 1,300-file folder takes.
@@ -324,11 +427,16 @@ def build(out: Path = DEFAULT_OUT, arch: str = "arm64", force: bool = False) -> 
         _copy_package(site)
         _compile_package(site)
         _zip_layer(site, deps_zip, zip_path(out))
+        build_bluesky(out, arch, force)
     return out
 
 
+def function_sizes(functions: Path = ROOT / "functions") -> dict[str, int]:
+    return {d.name: dir_size(d) for d in functions.iterdir() if d.is_dir()} if functions.is_dir() else {}
+
+
 def largest_function(functions: Path = ROOT / "functions") -> tuple[str, int]:
-    sizes = {d.name: dir_size(d) for d in functions.iterdir() if d.is_dir()} if functions.is_dir() else {}
+    sizes = function_sizes(functions)
     if not sizes:
         return ("", 0)
     name = max(sizes, key=lambda k: sizes[k])
@@ -336,14 +444,24 @@ def largest_function(functions: Path = ROOT / "functions") -> tuple[str, int]:
 
 
 def report(out: Path = DEFAULT_OUT) -> dict[str, object]:
-    layer = dir_size(out / "python")
+    """Unzipped sizes: each layer, and each function as deployed (collect: both layers)."""
+    layer, bdir = dir_size(out / "python"), bluesky_dir(out)
+    bluesky = dir_size(bdir / "python")
+    sizes = function_sizes()
     fname, fsize = largest_function()
+    collect = layer + bluesky + sizes.get("collect", 0)
+    others = max((layer + v for k, v in sizes.items() if k != "collect"), default=layer)
     return {
         "layer_unzipped_mb": round(layer / 2**20, 1),
         "layer_zipped_mb": round(zip_path(out).stat().st_size / 2**20, 1),
+        "bluesky_layer_unzipped_mb": round(bluesky / 2**20, 1),
+        "bluesky_layer_zipped_mb": round(zip_path(bdir).stat().st_size / 2**20, 1),
         "largest_function": fname,
         "largest_function_unzipped_kb": round(fsize / 1024, 1),
-        "total_unzipped_mb": round((layer + fsize) / 2**20, 1),
+        "main_plus_largest_function_mb": round((layer + fsize) / 2**20, 1),
+        "collect_total_unzipped_mb": round(collect / 2**20, 1),  # main + bluesky + function
+        "total_unzipped_mb": round(max(collect, others) / 2**20, 1),  # the largest as deployed
+        "main_layer_target_mb": 150,
         "lambda_limit_mb": 250,
     }
 
@@ -365,7 +483,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         print(json.dumps({**report(out), "build_seconds": round(took, 1)}))
     else:
-        print(f"layer ready in {out} ({dir_size(out / 'python') / 2**20:.1f} MB unzipped, {took:.1f} s)")
+        blue = bluesky_dir(out)
+        print(f"layer ready in {out} ({dir_size(out / 'python') / 2**20:.1f} MB unzipped) and {blue} "
+              f"({dir_size(blue / 'python') / 2**20:.1f} MB, collect only), {took:.1f} s")
     return 0
 
 

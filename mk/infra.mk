@@ -11,11 +11,13 @@ CDK_FLAGS := --no-notices --no-version-reporting --ci --output $(CDK_OUT)
 
 .PHONY: synth layer layer-size cfn-lint nag infra-test
 
-## layer: the Lambda dependency layer, built without Docker (cached on layers/requirements.txt)
+## layer: the Lambda layers, built without Docker: main + collect-only Bluesky (cached on their pins)
+# (layers/requirements.txt and layers/requirements-bluesky.txt)
 layer: $(VENV)/.stamp-dev
 	$(PY) layers/build_layer.py
 
-## layer-size: unzipped layer + largest function, as JSON (the 250 MB Lambda limit)
+## layer-size: unzipped sizes as JSON: main layer (<= 150 MB), Bluesky layer, collect total (< 250 MB)
+# (collect total: main + Bluesky + the function, Lambda's limit for a function and its layers)
 layer-size: layer
 	@$(PY) layers/build_layer.py --report
 

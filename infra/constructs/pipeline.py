@@ -22,6 +22,7 @@ from constructs import Construct
 from barometer.aws.runtime import BSKY_SECRET_PLACEHOLDER, METRICS_NAMESPACE, X_TOKEN_PLACEHOLDER
 from barometer.lake.lease import PREFIX as LEASE_PREFIX
 from barometer.lake.schemas import SCHEMAS
+from infra.assets import bluesky_layer_zip
 from infra.config import StageConfig
 from infra.constructs.common import log_group
 from infra.constructs.lake import RAW_PREFIX, Lake
@@ -124,6 +125,17 @@ class Pipeline(Construct):
             description="barometer library + pinned runtime deps (pyarrow, numpy, tweepy, pydantic...)",
             removal_policy=RemovalPolicy.RETAIN,  # old versions stay for rollbacks
         )
+        # -- the Bluesky SDK (atproto, cryptography, libipld, httpx...), collect's only: the
+        # score and publish functions never import it (build_layer.build_bluesky)
+        self.bluesky_layer = lambda_.LayerVersion(
+            self,
+            "BlueskyLayer",
+            code=lambda_.Code.from_asset(str(bluesky_layer_zip(config))),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[arch],
+            description="Bluesky SDK for the collect function (atproto and the deps the main layer lacks)",
+            removal_policy=RemovalPolicy.RETAIN,  # old versions stay for rollbacks
+        )
 
     def _functions(self, config: StageConfig, arch: lambda_.Architecture, lake: Lake, site: Site) -> None:
         """The three stage functions, each with only the variables its settings read."""
@@ -153,7 +165,7 @@ class Pipeline(Construct):
                 function_name=f"{config.name_prefix}-{stage}",
                 handler="handler.handler",
                 code=lambda_.Code.from_asset(str(code_dir), exclude=["__pycache__", "*.pyc", "tests"]),
-                layers=[self.layer],
+                layers=[self.layer, self.bluesky_layer] if stage == "collect" else [self.layer],
                 memory_size=spec.memory_mb,
                 timeout=spec.timeout,
                 environment={**common, **own[stage]},

@@ -30,7 +30,7 @@ def test_three_functions_sized_arm64_traced(synth) -> None:  # type: ignore[no-u
         assert p["Runtime"] == "python3.12" and p["Architectures"] == ["arm64"]
         assert p["Handler"] == "handler.handler"
         assert p["TracingConfig"] == {"Mode": "Active"}
-        assert len(p["Layers"]) == 1
+        assert len(p["Layers"]) == (2 if stage == "collect" else 1)  # collect: + the Bluesky layer
         assert "LoggingConfig" in p  # its own log group, with retention
 
 
