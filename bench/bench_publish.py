@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         "leaderboard_gzip_kb": measure(round(len(gzip.compress(index, 9)) / 1024, 1), "KB", 100,
                                        note=f"index.html, {len(index) / 1024:.0f} KB raw"),
         "share_images": measure(share.get("drawn"), "images",
-                                note=f"OpenGraph cards drawn (FR + EN, leaderboard + every brand), "
+                                note=f"OpenGraph cards drawn (a leaderboard card per language, one card a brand), "
                                      f"{share.get('seconds')} s of the build (both languages' processes)"),
         "share_image_ms": measure(share.get("ms_per_image"), "ms", 10, note="drawing + PNG encoding, per card"),
         "dates": measure(_num(s.details.get("dates")), "dates"),

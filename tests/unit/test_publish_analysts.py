@@ -158,7 +158,8 @@ def test_every_page_has_share_tags_and_a_1200x630_image(built: dict[str, object]
         langs = re.findall(r'<link rel="alternate" hreflang="([^"]+)"', html)
         assert langs == ["fr", "en", "x-default"], key
         assert 'type="application/atom+xml"' in html
-    assert files["marques/sanofi/index.html"].decode().count('content="../../marques/sanofi/share.png"') == 2
+    assert files["marques/sanofi/index.html"].decode().count('content="../../share/sanofi.png"') == 2
+    assert files["en/brands/sanofi/index.html"].decode().count('content="../../../share/sanofi.png"') == 2
 
 
 def test_absolute_share_links_when_the_site_url_is_known(tmp_path: Path) -> None:
@@ -168,7 +169,7 @@ def test_absolute_share_links_when_the_site_url_is_known(tmp_path: Path) -> None
     html = files["en/brands/sanofi/index.html"].decode()
     assert '<link rel="canonical" href="https://barometre.example/en/brands/sanofi/">' in html
     assert '<link rel="alternate" hreflang="fr" href="https://barometre.example/marques/sanofi/">' in html
-    assert 'content="https://barometre.example/en/brands/sanofi/share.png"' in html
+    assert 'content="https://barometre.example/share/sanofi.png"' in html
     assert "&lt;a href=&quot;https://barometre.example/en/brands/sanofi/&quot;&gt;" in html  # the embed snippet
     assert '<link rel="self" type="application/atom+xml" href="https://barometre.example/feed.xml"/>' in \
         files["feed.xml"].decode()
@@ -188,16 +189,16 @@ def test_share_cards_are_drawn_again_only_when_they_change(tmp_path: Path) -> No
     panel, lake, dates = make_site_lake(tmp_path / "lake", days=3, posts=False)
     site = tmp_path / "site"
     first = run_publish(panel, dates[-2], lake, SiteTarget.local(site), PublishOptions())
-    assert first.details["share_images"]["drawn"] == 2 * (1 + 7)
+    assert first.details["share_images"]["drawn"] == 2 + 7  # a leaderboard card per language, one a brand
     assert 0 < first.details["share_images"]["ms_per_image"] < 50
     again = run_publish(panel, dates[-2], lake, SiteTarget.local(site), PublishOptions())
-    assert again.details["share_images"] == {"drawn": 0, "kept": 16, "seconds": again.details["share_images"][
+    assert again.details["share_images"] == {"drawn": 0, "kept": 9, "seconds": again.details["share_images"][
         "seconds"], "ms_per_image": 0.0}
-    (site / "en" / "brands" / "sanofi" / "share.png").unlink()  # a missing card is drawn again
+    (site / "share" / "sanofi.png").unlink()  # a missing card is drawn again
     again = run_publish(panel, dates[-2], lake, SiteTarget.local(site), PublishOptions())
     assert again.details["share_images"]["drawn"] == 1
     nxt = run_publish(panel, dates[-1], lake, SiteTarget.local(site), PublishOptions())  # a new edition
-    assert nxt.details["share_images"]["drawn"] == 16
+    assert nxt.details["share_images"]["drawn"] == 9
 
 
 def test_plural_rules() -> None:

@@ -26,7 +26,8 @@ from barometer.score.definitions import ATTRIBUTES
 DOWNLOADS = "downloads"
 DOWNLOAD_TABLES = ("scores", "indicators", "topics")
 SPLICE = "\x00rows\x00"  # placeholder of a page's big table (see `SiteBuilder.page`)
-SHARE_IMAGE = "share.png"  # a page folder's share image (leaderboard, brand)
+SHARE_IMAGE = "share.png"  # a language's leaderboard card, in its root folder
+SHARE_DIR = "share"  # the brands' cards: share/<slug>.png (one a brand, every language)
 FEED = "feed.xml"  # a language's Atom feed, at its root
 NAV = ("home", "indicators", "compare", "methodology", "data", "archives")
 OG_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
@@ -222,7 +223,7 @@ class BuilderBase:
         names = ("arg", *fields)
         marks = {n: f"\x01{i}\x01" for i, n in enumerate(names)}
         key_path = self.path(lang, kind, marks["arg"])
-        share = key_path + SHARE_IMAGE
+        share = f"{SHARE_DIR}/{marks['arg']}.png"
         base = self.context(key_path, lang, kind, marks["arg"], share=share, title=marks.get("og_title", ""),
                             description=marks.get("og_description", ""))
         body = self.env.get_template(template).render(

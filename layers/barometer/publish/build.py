@@ -32,16 +32,15 @@ class SiteBuilder(BrandPages, RankPages, SharePages, DataFiles, ComparePages, Fe
     def build(self) -> Site:
         langs = list(self.o.languages)
         self.xlsx_dates.add(self.d.dt)  # made below by `edition_files`
-        # Forked: the child makes the other languages' pages and every language's share cards,
-        # the parent the downloads and the first language's pages (about even halves).
-        forked = self._fork(langs[1:], langs) if self._parallel() else None
+        # Forked: the child makes the other languages' pages and the brands' share cards, the
+        # parent the downloads and the first language's pages (about even halves).
+        forked = self._fork(langs[1:]) if self._parallel() else None
         self.downloads()
         self.edition_files()
         for lang in langs[:1] if forked is not None else langs:
             self.language(lang)
         if forked is None:
-            for lang in langs:
-                self.share_images(lang)
+            self.share_brand_cards()
         if forked is not None:
             files, pages, page_keys, stats, share_fps = forked.result()
             self.site.files.update(files)
@@ -64,6 +63,7 @@ class SiteBuilder(BrandPages, RankPages, SharePages, DataFiles, ComparePages, Fe
         self.data_page(lang)
         self.archives(lang)
         self.feed(lang)
+        self.share_images(lang)
 
     def _parallel(self) -> bool:
         """Build the other languages in a forked process (CPU-bound rendering: threads would not
@@ -74,7 +74,7 @@ class SiteBuilder(BrandPages, RankPages, SharePages, DataFiles, ComparePages, Fe
         return (len(self.o.languages) > 1 and len(self.brand_rows) >= PARALLEL_MIN_BRANDS
                 and (os.cpu_count() or 1) > 1 and "fork" in mp.get_all_start_methods())
 
-    def _fork(self, langs: list[str], share_langs: list[str]) -> Any:
+    def _fork(self, langs: list[str]) -> Any:
         """Start building `langs` in a forked child; `.result()` gives (files, pages, page_keys).
         The child inherits this builder (data, caches) as it is at the fork."""
         import multiprocessing as mp
@@ -84,7 +84,7 @@ class SiteBuilder(BrandPages, RankPages, SharePages, DataFiles, ComparePages, Fe
         _FORKED = self
         try:
             pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"))
-            future = pool.submit(_build_languages, langs, share_langs)
+            future = pool.submit(_build_languages, langs)
         finally:
             _FORKED = None
         pool.shutdown(wait=False)
@@ -117,10 +117,10 @@ class SiteBuilder(BrandPages, RankPages, SharePages, DataFiles, ComparePages, Fe
 _FORKED: SiteBuilder | None = None  # the builder a forked child works on (set around the fork)
 
 
-def _build_languages(langs: list[str], share_langs: list[str]
+def _build_languages(langs: list[str]
                      ) -> tuple[dict[str, bytes], int, dict[date, list[str]], dict[str, Any], dict[str, str]]:
-    """In the forked child: the pages of `langs` and the share cards of `share_langs` (the parent
-    makes the rest)."""
+    """In the forked child: the pages and leaderboard cards of `langs`, the brands' cards (the
+    parent makes the rest)."""
     b = _FORKED
     assert b is not None
     b.site = Site()
@@ -128,8 +128,7 @@ def _build_languages(langs: list[str], share_langs: list[str]
     b.share_fps = {}
     for lang in langs:
         b.language(lang)
-    for lang in share_langs:
-        b.share_images(lang)
+    b.share_brand_cards()
     return b.site.files, b.site.pages, dict(b.page_keys), b.site.stats, b.share_fps
 
 

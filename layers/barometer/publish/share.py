@@ -1,8 +1,10 @@
 """Share and embed: the OpenGraph/Twitter card images (1200 × 630 PNG) and the brands' SVG badges.
 
 Cards are drawn at publish time by `raster` (no browser): one per language for the leaderboard
-(its first five brands) and for each brand (name, handles, rank, index, date, change). Every
-other page shares its language's leaderboard card. Cards are made for the latest edition only,
+(its first five brands), and one per brand (`share/<slug>.png`: name, handles, rank, index,
+date, change) that its page shows in every language (figures read alike: `#3`, an ISO date,
+bilingual labels; one card a brand halves the drawing). Every other page shares its
+language's leaderboard card. Cards are made for the latest edition only,
 and only when what they show changed: each card's fingerprint (what it shows + the drawing
 code's version) is kept in the site manifest, and a card whose fingerprint is unchanged and
 whose object is still in the target is not drawn again. Their cost is reported apart
@@ -20,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from barometer.publish import raster
-from barometer.publish.base import SHARE_IMAGE, BuilderBase
+from barometer.publish.base import SHARE_DIR, BuilderBase
 from barometer.publish.i18n import STRINGS, Fmt
 
 W, H = 1200, 630
@@ -133,56 +135,62 @@ class SharePages(BuilderBase):
         return w, alt
 
     def share_images(self, lang: str) -> None:
-        """The language's cards, drawn when their fingerprint changed or their object is missing."""
+        """The language's leaderboard card (the og:image of its pages but the brands')."""
         t, f = STRINGS[lang], Fmt(lang)
-        t0 = time.perf_counter()
-        version = _version()
-        previous = self.plan.previous.get("share") or {}
-        existing = self.plan.existing
-        drawn = kept = 0
-        sim = t["simulated"] if self.o.simulated else ""
         when = f.date(self.d.dt)
-        n = len(self.brand_rows)
-        made: dict[str, Any] = {}
-
-        def base() -> raster.Canvas:  # the language's template, drawn on first need
-            if "base" not in made:
-                made["base"] = _template(self.d.panel.display_name(lang), t["card_tagline"], sim)
-            return made["base"]  # type: ignore[no-any-return]
-
-        def frame() -> tuple[raster.Frame, float]:
-            if "frame" not in made:
-                made["frame"] = brand_frame(base(), t["card_of"].format(n=f.int(n)), t["card_index"], when)
-            return made["frame"]  # type: ignore[no-any-return]
-
-        jobs: list[tuple[str, tuple[Any, ...], str]] = []
+        site = self.d.panel.display_name(lang)
+        sim = t["simulated"] if self.o.simulated else ""
         top = [(str(r["rank"]), r["brand_name"] or r["brand_id"], f.num(r["leadership"]),
                 float(r["leadership"]) if r["leadership"] is not None else float("nan")) for r in self.brand_rows[:5]]
-        jobs.append((self.share_key(lang), (t["card_board"].format(date=when), top), "board"))
+        title = t["card_board"].format(date=when)
+        self._draw([(self.share_key(lang), (site, t["card_tagline"], sim, title, top))],
+                   lambda args: board_card(_template(*args[:3]), *args[3:]))
+
+    def share_brand_cards(self) -> None:
+        """One card per brand (`share/<slug>.png`), the og:image of its page in every language: the
+        figures read the same in both (rank as #n, the index in the site's first language)."""
+        langs = self.o.languages
+        f = Fmt(langs[0])
+        n = len(self.brand_rows)
+        site = self.d.panel.display_name(langs[0])
+        sim = " · ".join(STRINGS[lang]["simulated"] for lang in langs) if self.o.simulated else ""
+        tagline = " · ".join(STRINGS[lang]["card_tagline"] for lang in langs[:2])
+        head = (site, tagline, sim, f"/ {f.int(n)}", "Leadership (0–100)", self.d.dt.isoformat())
+        made: dict[str, Any] = {}
+
+        def draw(args: tuple[Any, ...]) -> bytes:
+            if "frame" not in made:
+                made["frame"] = brand_frame(_template(*head[:3]), *head[3:])
+            fr, x = made["frame"]
+            return brand_card(fr, x, *args)
+
+        jobs = []
         for r in self.brand_rows:
             bid = r["brand_id"]
-            rank = f"{r['rank']}{'re' if r['rank'] == 1 else 'e'}" if lang == "fr" else f"#{r['rank']}"
             prev = r.get("rank_prev")
             d = 0 if prev is None else prev - r["rank"]
             change = "" if prev is None else ("=" if d == 0 else f"{'▲' if d > 0 else '▼'} {abs(d)}")
-            color = UP if d > 0 else DOWN if d < 0 else MUTED
             value = float(r["leadership"]) if r["leadership"] is not None else float("nan")
             handles = " · ".join(f"@{h}" for h in (self.d.handles.get(bid) or [])[:3])
-            jobs.append((self.path(lang, "brand", self.slug[bid]) + SHARE_IMAGE,
-                         (r["brand_name"] or bid, handles, rank, f.num(r["leadership"]), value, change, color),
-                         "brand"))
-        for key, args, kind in jobs:
-            site = self.d.panel.display_name(lang)
-            fp = hashlib.sha256(repr((version, lang, sim, site, when, n, kind, args)).encode()).hexdigest()[:16]
+            jobs.append((f"{SHARE_DIR}/{self.slug[bid]}.png",
+                         (r["brand_name"] or bid, handles, f"#{r['rank']}", f.num(r["leadership"]), value, change,
+                          UP if d > 0 else DOWN if d < 0 else MUTED)))
+        self._draw(jobs, draw, head)
+
+    def _draw(self, jobs: list[tuple[str, tuple[Any, ...]]], draw: Any, common: tuple[Any, ...] = ()) -> None:
+        """Draw the cards whose fingerprint (what they show + the drawing code) changed or whose
+        object the target lacks; count them apart."""
+        t0 = time.perf_counter()
+        version = _version()
+        previous = self.plan.previous.get("share") or {}
+        drawn = kept = 0
+        for key, args in jobs:
+            fp = hashlib.sha256(repr((version, common, args)).encode()).hexdigest()[:16]
             self.share_fps[key] = fp
-            if previous.get(key) == fp and key in existing:
+            if previous.get(key) == fp and key in self.plan.existing:
                 kept += 1
                 continue
-            if kind == "board":
-                self.site.files[key] = board_card(base(), *args)
-            else:
-                fr, x = frame()
-                self.site.files[key] = brand_card(fr, x, *args)
+            self.site.files[key] = draw(args)
             drawn += 1
         stats = self.site.stats.setdefault("share_images", {"drawn": 0, "kept": 0, "seconds": 0.0})
         stats["drawn"] += drawn
