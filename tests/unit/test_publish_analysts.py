@@ -177,12 +177,13 @@ def test_absolute_share_links_when_the_site_url_is_known(tmp_path: Path) -> None
 
 def test_badge_per_brand_with_its_snippet(built: dict[str, object]) -> None:
     files = files_of(built)
-    svg = files["marques/hostile/badge.svg"].decode()
+    svg = files["share/hostile.svg"].decode()
     root = ET.fromstring(svg)
     assert root.get("role") == "img" and "<script>" not in svg and "&lt;script&gt;" in svg
     html = files["en/brands/sanofi/index.html"].decode()
-    assert '<img class="badge" src="badge.svg"' in html and "#1 of 7" in files["en/brands/sanofi/badge.svg"].decode()
-    assert "&lt;img src=&quot;/en/brands/sanofi/badge.svg&quot;" in html
+    assert '<img class="badge" src="../../../share/sanofi.svg"' in html
+    assert "#1 · " in files["share/sanofi.svg"].decode() and 'alt="Sanofi: #1 of 7 in the' in html
+    assert "&lt;img src=&quot;/share/sanofi.svg&quot;" in html
 
 
 def test_share_cards_are_drawn_again_only_when_they_change(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from markupsafe import escape
 
 from barometer.publish import charts
-from barometer.publish.base import BuilderBase, _esc_in
+from barometer.publish.base import SHARE_DIR, BuilderBase, _esc_in
 from barometer.publish.history import history_marks
 from barometer.publish.i18n import STRINGS, Fmt, relative_root
 from barometer.publish.ranks import change_rows, history
@@ -116,8 +116,8 @@ class BrandPages(BuilderBase):
             other = self.brand_rows[1] if bi == 0 and n_brands > 1 else leader
             compare = self.path(lang, "compare") + f"?b={slug},{self.slug[other['brand_id']]}"
             badge_w, alt = self.badge(lang, bi, rank_text, score)
-            embed = (f'<a href="{self.absolute(lang, "brand", slug)}"><img src="{self.absolute(lang, "brand", slug)}'
-                     f'badge.svg" width="{badge_w}" height="20" alt="{esc(alt)}"></a>')
+            embed = (f'<a href="{self.absolute(lang, "brand", slug)}"><img src="{self.o.base_url or "/"}{SHARE_DIR}/'
+                     f'{slug}.svg" width="{badge_w}" height="20" alt="{esc(alt)}"></a>')
             self.fill(self.path(lang, "brand", slug), sk, slug, (
                 esc(name), esc(t["og_brand"].format(name=name, rank=rank_text, score=score, date=f.date(self.d.dt))),
                 esc(t["og_brand"].format(name=name, rank=rank_text, score=score, date=f.date(self.d.dt))),

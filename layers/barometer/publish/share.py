@@ -28,7 +28,6 @@ from barometer.publish.i18n import STRINGS, Fmt
 W, H = 1200, 630
 WHITE, SOFT, INK, MUTED, ACCENT, TRACK = "#ffffff", "#f4f4f5", "#18181b", "#52525b", "#1d4ed8", "#e4e4e7"
 UP, DOWN, NOTICE_BG, NOTICE_INK = "#166534", "#b91c1c", "#fef3c7", "#78350f"
-BADGE = "badge.svg"
 BADGE_H = 20
 
 
@@ -125,13 +124,22 @@ def badge_svg(label: str, value: str, title: str) -> tuple[str, int]:
 
 class SharePages(BuilderBase):
     def badge(self, lang: str, bi: int, rank_text: str, score: str) -> tuple[int, str]:
-        """Write the brand's badge (`<brand page>/badge.svg`); its width and its text alternative."""
+        """The brand's badge (`share/<slug>.svg`, one for every language: `site | #3 · 72,4`, the
+        index in the site's first language), written with the first language's page; its width
+        and the page's text alternative for it."""
         t = STRINGS[lang]
         row = self.brand_rows[bi]
         name = row["brand_name"] or row["brand_id"]
+        first = self.o.languages[0]
+        value = f"#{row['rank']} · {Fmt(first).num(row['leadership'])}"
+        site = self.d.panel.display_name(first)
         alt = t["badge_alt"].format(name=name, rank=rank_text, site=self.d.panel.display_name(lang), score=score)
-        svg, w = badge_svg(self.d.panel.display_name(lang), f"{rank_text} · {score}", alt)
-        self.site.files[self.path(lang, "brand", self.slug[row["brand_id"]]) + BADGE] = svg.encode()
+        if lang == first:
+            title = STRINGS[first]["badge_alt"].format(name=name, rank=rank_text, site=site, score=score)
+            svg, w = badge_svg(site, value, title)
+            self.site.files[f"{SHARE_DIR}/{self.slug[row['brand_id']]}.svg"] = svg.encode()
+        else:
+            w = badge_svg(site, value, "")[1]
         return w, alt
 
     def share_images(self, lang: str) -> None:
