@@ -124,6 +124,9 @@ def test_collect_stopped_by_the_rate_limit_resumes_after_the_reset_until_complet
     # reads = the minimum: together, the invocations read the posts one complete run reads, and
     # the lake holds the same mentions
     assert sum(int(a["posts_read"]) for a in answers) == reference["summary"]["posts_read"]
+    # the profiles (users) are read by the first invocation only, never billed again
+    assert reference["summary"]["users_read"] == 7
+    assert [int(a["users_read"]) for a in answers] == [7] + [0] * (n - 1)
     assert _mention_ids(world) == reference["mentions"]
     assert answers[-1]["brands_ok"] == 7
     assert _drain(world) == []

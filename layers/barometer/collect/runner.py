@@ -161,8 +161,17 @@ class Run:
 
     def profiles(self) -> dict[str, str]:
         """panel handle (lower) → account id to read, for the accounts that can be read."""
-        known: dict[str, str] = self.prior.get("accounts", {})
         handles = [a.handle for b in self.brands for a in b.accounts]
+        if self.o.resume and self.state.get("profiled") == self.dt.isoformat():
+            # An earlier invocation of this date read every profile (its accounts rows are in the
+            # lake): reading them again would bill each user once more per invocation.
+            ids: dict[str, str] = self.state.get("accounts", {})
+            return {h.lower(): ids[h.lower()] for h in handles if h.lower() in ids}
+        resolved = self._read_profiles(handles)
+        return resolved
+
+    def _read_profiles(self, handles: list[str]) -> dict[str, str]:
+        known: dict[str, str] = self.prior.get("accounts", {})
         found: dict[str, str] = {}  # handle lower → id returned for it
         errs: set[str] = set()
         ok = True
@@ -197,6 +206,8 @@ class Run:
             for u in data_list(body or {}):
                 resolved[lookup[u["id"]]] = u["id"]
         self.state["accounts"] = {**known, **resolved}
+        if ok and not errs and len(resolved) == len({h.lower() for h in handles}):
+            self.state["profiled"] = self.dt.isoformat()
         return resolved
 
     def stream(self, endpoint: str, method: Any, key: tuple[str, str], ctx: dict[str, Any],
