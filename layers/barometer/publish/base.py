@@ -187,7 +187,7 @@ class BuilderBase:
             lang=lang, t=t, f=f, root=root, href=href, assets=self.assets, nav=nav, section=section,
             others=others, alternates=alternates, canonical=url(key_path), simulated=self.o.simulated,
             site_name=self.d.panel.display_name(lang),
-            provisional=provisional_note(self.brand_rows, self.d.panel, lang),
+            provisional=self.provisional(lang),
             updated=t["updated"].format(when=when), dt=self.d.dt,
             attributes=ATTRIBUTES, n_brands=len(self.brand_rows),
             description=description or t["home_intro"].format(n=f.count(len(self.brand_rows), t["n_brands"])),
@@ -241,6 +241,13 @@ class BuilderBase:
             out.append(lit)
         self.site.files[key_path + "index.html"] = "".join(out).encode("utf-8")
         self.site.pages += 1
+
+    def provisional(self, lang: str) -> dict[str, str] | None:
+        """The provisional banner of a language (computed once: every page shows it)."""
+        cache: dict[str, dict[str, str] | None] = self.__dict__.setdefault("_provisional", {})
+        if lang not in cache:
+            cache[lang] = provisional_note(self.brand_rows, self.d.panel, lang)
+        return cache[lang]
 
     # -- made by the other mixins of the builder ------------------------------------------------
     def download_links(self, lang: str, day: date) -> list[dict[str, Any]]:
