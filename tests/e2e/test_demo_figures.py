@@ -6,6 +6,7 @@ of the scorer, then compared with what the scorer wrote.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import duckdb
@@ -136,7 +137,7 @@ def test_history_has_no_artificial_jump(db: duckdb.DuckDBPyConnection) -> None:
     assert len({r[0] for r in rows}) == 26
     assert all(r[2] == 1.0 for r in rows)
     sanofi = [r[3] for r in rows if r[1] == "sanofi"]
-    assert max(abs(a - b) for a, b in zip(sanofi, sanofi[1:], strict=False)) < 3
+    assert max(abs(a - b) for a, b in itertools.pairwise(sanofi)) < 3
     [(n,)] = db.sql(f"""select count(distinct dt) from accounts where dt between date '{REF[0]}'
         and date '{REF_END}'""").fetchall()
     assert n == 26
