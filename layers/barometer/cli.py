@@ -30,7 +30,8 @@ def _local_run(args: argparse.Namespace, panel_ref: str) -> LocalRun:
     token = os.environ.get("X_BEARER_TOKEN") if not getattr(args, "simulate", False) else None
     source = XSource(token=token, base_url=getattr(args, "x_api_url", None),
                      faults=getattr(args, "faults", None))
-    return LocalRun(panel=panel, lake=Lake(args.lake), site_dir=Path(args.site), source=source)
+    return LocalRun(panel=panel, lake=Lake(args.lake), site_dir=Path(args.site), source=source,
+                    skip_bad_files=getattr(args, "skip_bad_files", False))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -190,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--x-api-url", help="collect from this X API host (e.g. `barometer sim serve`)")
     r.add_argument("--simulate", action="store_true", help="use the embedded simulator even with X_BEARER_TOKEN")
     r.add_argument("--faults", help="faults the embedded simulator injects (see `barometer sim serve -h`)")
+    r.add_argument("--skip-bad-files", action="store_true",
+                   help="score around lake files that break the lake contract (their rows count as missing) "
+                        "instead of stopping with their paths")
     lake_arg(r)
     r.add_argument("--site", default=DEFAULT_SITE)
     r.set_defaults(func=cmd_run)

@@ -78,6 +78,7 @@ class LocalRun:
     source: XSource = field(default_factory=XSource)
     progress: Progress = stderr_progress
     summaries: list[StageSummary] = field(default_factory=list)
+    skip_bad_files: bool = False  # score around files that break the lake contract
     bluesky: object | None = None  # the collect.BlueskySource of the open `client` context
 
     @property
@@ -140,7 +141,7 @@ class LocalRun:
     def score(self, dt: date) -> StageSummary:
         from barometer.score import run_score
 
-        return self._done(run_score(self.panel, dt, self.lake))
+        return self._done(run_score(self.panel, dt, self.lake, skip_bad_files=self.skip_bad_files))
 
     def publish(self, dt: date) -> StageSummary:
         from barometer.publish import PublishOptions, SiteTarget, run_publish

@@ -25,6 +25,7 @@ from barometer.lake.schemas import INDICATORS as INDICATORS_SCHEMA
 from barometer.lake.schemas import SCORES as SCORES_SCHEMA
 from barometer.lake.schemas import TOPICS as TOPICS_SCHEMA
 from barometer.lake.store import Lake
+from barometer.lake.validate import require_valid, without
 from barometer.runs import StageSummary, recorded
 from barometer.score.collected import collected_days
 from barometer.score.completeness import Gaps, assess
@@ -39,6 +40,9 @@ from barometer.score.sensitivity import Sensitivity
 # Aliased: the name `sensitivity` must stay the submodule (barometer.score.sensitivity).
 from barometer.score.sensitivity import sensitivity as rank_bands
 from barometer.score.topics_share import topic_rows
+
+# The collected tables score reads (checked against the lake contract before scoring).
+SOURCE_TABLES = ("accounts", "posts", "mentions", "mention_counts")
 
 __all__ = [
     "ScoreResult",
@@ -214,10 +218,19 @@ def previous_ranks(panel: Panel, dt: date, lake: Lake, network: str | None = Non
 
 
 def run_score(panel: Panel, dt: date, lake: Lake, computed_at: datetime | None = None,
-              run_id: str | None = None) -> StageSummary:
-    """The score stage for (panel, dt): write indicators, scores and topics; record the run."""
+              run_id: str | None = None, skip_bad_files: bool = False) -> StageSummary:
+    """The score stage for (panel, dt): write indicators, scores and topics; record the run.
+
+    The collected tables it reads are checked against the lake contract first: a file that is
+    not Parquet, is corrupt or has the wrong schema stops the stage with its path (nothing is
+    scored over it), unless `skip_bad_files`: then its rows count as missing data."""
     with recorded(lake, StageSummary.start("score", panel.id, dt, run_id=run_id)) as summary:
-        runs = compute_all(panel, dt, lake)
+        # the window, its growth reference a year earlier, and the days before it
+        since = dt - timedelta(days=panel.scoring.window_days + 366 + 7)
+        bad = require_valid(lake, SOURCE_TABLES, panel.id, since, dt, skip_bad_files=skip_bad_files)
+        reads = without(lake, bad) if bad else lake
+        summary.errors.extend(f"skipped, its rows count as missing: {b}" for b in bad)
+        runs = compute_all(panel, dt, reads)
         run = runs[0]  # the leaderboard's: the panel's one network, or all
         lake.write_partition("indicators", panel.id, dt, pa.concat_tables([indicators_table(r) for r in runs]))
         prev = {r.network: previous_ranks(panel, dt, lake, r.network) for r in runs}
@@ -243,5 +256,5 @@ def run_score(panel: Panel, dt: date, lake: Lake, computed_at: datetime | None =
             "days_collected": run.days_collected, "provisional": run.provisional,
             **({"networks": [r.network for r in runs]} if len(runs) > 1 else {}),
         })
-        summary.finish("partial" if low or gap_lines else "ok")
+        summary.finish("partial" if low or gap_lines or bad else "ok")
     return summary
