@@ -231,6 +231,15 @@ def test_corrupt_state_file_is_named(tmp_path: Path) -> None:
     lake.put_bytes(key, gzip.compress(b"{not json"))
     with pytest.raises(LakeContractError, match=r"dt=2018-04-29\.json\.gz: not gzipped JSON \(JSONDecodeError: "):
         cstate.load_before(lake, PANEL.id, D)
+    # the message says how to recover, and it works: without the file, the state before it is read
+    with pytest.raises(LakeContractError) as e2:
+        cstate.load_before(lake, PANEL.id, D)
+    assert f"(`rm {lake.path(key)}`) and run again" in str(e2.value)
+    earlier = f"state/collect/panel={PANEL.id}/dt=2018-04-28.json.gz"
+    cstate.save(lake, PANEL.id, date(2018, 4, 28), {**cstate.empty(), "counted": {"alpha": "2018-04-28"}})
+    Path(lake.path(key)).unlink()
+    assert lake.exists(lake.path(earlier))
+    assert cstate.load_before(lake, PANEL.id, D)["counted"] == {"alpha": "2018-04-28"}
 
 
 def test_truncated_raw_page_is_named(tmp_path: Path) -> None:

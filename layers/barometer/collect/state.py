@@ -47,13 +47,28 @@ def load_before(lake: Lake, panel: str, dt: date) -> dict[str, Any]:
                 best = d
     if best is None:
         return empty()
-    state: dict[str, Any] = lake.get_json_gz(_key(panel, best))
-    return state
+    return _read(lake, _key(panel, best))
 
 
 def load_at(lake: Lake, panel: str, dt: date) -> dict[str, Any] | None:
     key = _key(panel, dt)
-    return lake.get_json_gz(key) if lake.exists(lake.path(key)) else None
+    return _read(lake, key) if lake.exists(lake.path(key)) else None
+
+
+def _read(lake: Lake, key: str) -> dict[str, Any]:
+    """A state file; a corrupt one is named with how to recover: without it, the next run starts
+    from the state before it and re-reads what was read since (merged by key: nothing doubles)."""
+    from barometer.lake.contract import LakeContractError
+
+    try:
+        state: dict[str, Any] = lake.get_json_gz(key)
+    except LakeContractError as e:
+        where = lake.path(key)
+        remove = f"rm {where}" if lake.local else f"aws s3 rm s3://{where}"
+        raise LakeContractError(f"{e}; remove it (`{remove}`) and run again: the collector resumes from "
+                                "the state before it, re-reading since then without duplicates",
+                                e.bad_files) from None
+    return state
 
 
 def save(lake: Lake, panel: str, dt: date, state: dict[str, Any]) -> None:
