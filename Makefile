@@ -14,7 +14,7 @@ PYTEST := $(PY) -m pytest -q -n 2 --dist loadgroup
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup setup-dev demo serve test lint unit integration e2e bench chromium node clean
+.PHONY: help setup setup-dev demo serve test lint unit integration e2e bench mutation chromium node clean
 
 ## help: list the targets
 help:
@@ -88,6 +88,10 @@ test: setup-dev lint
 ## bench: benchmarks (speed, memory, cost) -> bench/results.json
 bench: setup-dev
 	$(PY) bench/run.py
+
+## mutation: mutation testing of the core score/collect modules (slow; not in `make test`) -> bench/results.json
+mutation: $(VENV)/.stamp-dev
+	nice -n 10 $(PY) tests/mutation/run.py
 
 -include mk/infra.mk
 

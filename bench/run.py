@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, Any]] = {}
     if args.out.exists() and args.only:
         results = json.loads(args.out.read_text())  # refresh only the sections asked for
+    elif args.out.exists():  # sections other tools write (`make mutation`: tests) are kept
+        results = {k: v for k, v in json.loads(args.out.read_text()).items() if k not in (*SECTIONS, "_meta")}
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     failed = []

@@ -112,6 +112,17 @@ def test_usage_cap_is_recognised_by_each_marker_alone(tmp_path: Path, body: byte
     assert sleeps == [] and f.count.requests == 1 and f.count.waits == {}
 
 
+def test_only_the_first_2000_characters_are_searched_for_the_cap(tmp_path: Path) -> None:
+    pad = b'{"title":"Too Many Requests","detail":"' + b"x" * (2000 - 39 - 12)
+    assert len(pad + b"usage-capped") == 2000
+    f, _ = fetcher(tmp_path)
+    with pytest.raises(Stop, match="usage cap"):  # the marker ends at character 2000
+        f.get("user_tweets", scripted(limited(5, pad + b'usage-capped"}')), {})
+    f, sleeps = fetcher(tmp_path)
+    f.get("user_tweets", scripted(limited(5, pad + b'xusage-capped"}'), OK), {})  # one further: a wait
+    assert sleeps == [5.05]
+
+
 def test_a_reset_more_than_an_hour_away_is_the_monthly_cap(tmp_path: Path) -> None:
     f, sleeps = fetcher(tmp_path)
     with pytest.raises(Stop, match=r"^user_tweets: 429 resetting in 1\.0 h \(monthly cap\): stopped$"):
@@ -351,6 +362,8 @@ def test_describe() -> None:
     assert d(requests.exceptions.ChunkedEncodingError()) == "ChunkedEncodingError"
     assert d(tweepy.TwitterServerError(response(502, b"{}"))) == "502 Reason"
     assert d(tweepy.TwitterServerError(response(502, b'{"errors":[{"message":"m"}]}'))) == "502 Reason"
+    assert d(tweepy.TwitterServerError(response(500, b'{"errors":[{"message":"m"}]}'))) == "500 Reason"
+    assert d(tweepy.TooManyRequests(response(429, b'{"errors":[{"message":"slow"}]}'))) == "429 Reason: slow"
     assert d(tweepy.BadRequest(response(400, b'{"errors":[{"message":"why"}]}'))) == "400 Reason: why"
     assert d(tweepy.BadRequest(response(400, b"{}"))) == "400 Reason"
 
@@ -382,6 +395,26 @@ def test_full_archive_pacing_waits_the_rest_of_the_interval(tmp_path: Path, monk
     clock[0] += 3.0  # more than the interval since: no pause
     f.get("search_all", scripted(OK), {})
     assert sleeps == [1.5]
+    clock[0] += 2.0  # exactly the interval since: no pause either (not a sleep of 0)
+    f.get("search_all", scripted(OK), {})
+    assert sleeps == [1.5]
+
+
+def test_full_archive_pacing_below_a_second(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [50.0]
+    monkeypatch.setattr(fetch_mod.time, "monotonic", lambda: clock[0])
+    f, sleeps = fetcher(tmp_path, search_all_interval=0.5)
+    f.get("search_all", scripted(OK), {})
+    clock[0] += 0.25
+    f.get("search_all", scripted(OK), {})
+    assert sleeps == [0.25]
+    # A pause exactly as long as the time left stops (it would end at the deadline).
+    f.time_left = lambda: 0.5  # type: ignore[method-assign]
+    with pytest.raises(Stop, match="no time left"):
+        f.get("search_all", scripted(OK), {})
+    f.time_left = lambda: 0.5 + 1e-6  # type: ignore[method-assign]
+    f.get("search_all", scripted(OK), {})
+    assert sleeps == [0.25, 0.5]
 
 
 # -- archive, billing, pagination -----------------------------------------------------------

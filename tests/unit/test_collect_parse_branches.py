@@ -23,6 +23,7 @@ from barometer.collect.parse import (
     data_list,
     id_int,
     mentioned_handles,
+    mentioned_ids,
     page_ids,
     ts,
     tweet_kind,
@@ -116,13 +117,13 @@ def test_timeline_rows() -> None:
                entities={"mentions": [{"username": "Beta"}, {"start": 0}]},
                referenced_tweets=[{"type": "quoted", "id": "1"}])
     t2 = {"id": "13", "text": None}  # no author_id: the account asked for
-    t, _ = build(pg("user_tweets", {"data": [t1, t2]}, brand_id="alpha", account_id="100"))
+    t, _ = build(pg("user_tweets", {"data": [t1, t2]}, brand_id="alpha", account_id="999"))
     a, b = t["posts"]
     assert a == {"post_id": "12", "brand_id": "alpha", "network": "x", "account_id": "100",
                  "created_at": datetime(2018, 4, 29, 10), "kind": "quote", "text": "text 12", "lang": "fr",
                  "likes": 1, "reposts": 2, "replies": 3, "quotes": 4, "impressions": 50,
                  "mentioned_handles": ["beta"], "topics": ["topic"], "deleted": False, "observed_at": AT}
-    assert (b["account_id"], b["kind"], b["likes"], b["topics"], b["created_at"]) == ("100", "original", None, [], None)
+    assert (b["account_id"], b["kind"], b["likes"], b["topics"], b["created_at"]) == ("999", "original", None, [], None)
 
 
 def test_lookup_refreshes_known_posts_and_records_deletions() -> None:
@@ -134,16 +135,21 @@ def test_lookup_refreshes_known_posts_and_records_deletions() -> None:
         "4": {"post_id": "4", "brand_id": "beta", "account_id": "200"},
         "6": {"post_id": "6", "brand_id": "beta", "account_id": "200"},
     }
+    prior["7"] = {"post_id": "7", "brand_id": "beta", "account_id": "200"}
     body = {
         "data": [tweet("1", "100", public_metrics={"like_count": 8}), tweet("5", "100"), tweet("6", "200")],
         "errors": [
+            {"resource_id": "5", "type": NOT_FOUND},  # not a post we know: skipped, the rest read on
+            {"resource_id": "", "type": NOT_FOUND},
             {"resource_id": "2", "resource_type": "tweet", "type": NOT_FOUND, "title": "Not Found Error"},
             {"value": "3", "type": NOT_FOUND, "title": "Not Found Error"},  # no resource_type: a tweet
             {"resource_id": "4", "type": "https://api.twitter.com/2/problems/not-authorized-for-resource",
              "title": "Authorization Error", "detail": "Sorry, you are not authorized to see the Tweet."},
             {"resource_id": "5", "type": NOT_FOUND},  # not a post we know: nothing
             {"resource_id": "6", "type": NOT_FOUND},  # also returned as data: kept, not deleted
-            {"resource_id": "2", "resource_type": "user", "type": NOT_FOUND},  # not a tweet: an error line
+            {"resource_id": "2", "resource_type": "user", "type": NOT_FOUND},  # 2 already has its row
+            {"resource_id": "7", "resource_type": "user", "type": NOT_FOUND, "title": "Not Found Error",
+             "detail": "the author is gone"},  # a user, not the post: an error line, not a deletion
         ],
     }
     t, errors = build(pg("tweets_lookup", body), prior=prior)
@@ -157,7 +163,9 @@ def test_lookup_refreshes_known_posts_and_records_deletions() -> None:
         "post 2 of alpha deleted since last observed",
         "post 3 of beta deleted since last observed",
         "post 4 of beta: Authorization Error: Sorry, you are not authorized to see the Tweet.",
+        "post 7 of beta: Not Found Error: the author is gone",
     ]
+    assert "7" not in rows
 
 
 def test_a_lookup_does_not_overwrite_the_timelines_observation() -> None:
@@ -199,7 +207,7 @@ def test_counts_sum_buckets_per_brand_and_day() -> None:
 
 
 # -- profiles --------------------------------------------------------------------------------
-def test_profiles_ok_renamed_suspended_not_found_and_not_read() -> None:
+def test_profiles_ok_renamed_suspended_and_not_found_by_handle_or_id() -> None:
     by_name = {
         "data": [{"id": "100", "username": "alphafr", "name": "Alpha France",
                   "public_metrics": {"followers_count": 10, "following_count": 2, "tweet_count": 30,
@@ -217,34 +225,41 @@ def test_profiles_ok_renamed_suspended_not_found_and_not_read() -> None:
         "errors": [{"resource_id": "500", "title": "Not Found Error", "detail": "Could not find user with id 500"},
                    {"title": "neither"}],
     }
-    t, errors = build(pg("users_by_username", by_name, observed_at="2018-04-30T06:00:00"),
-                      pg("users_by_id", by_id, observed_at="2018-04-30T06:00:05",
-                         ids={"200": "alphaus", "500": "betaold"}))
+    by_id["errors"].append({"value": "501", "title": "Forbidden", "detail": "User has been suspended"})
+    t, errors = build(pg("users_by_id", by_id, observed_at="2018-04-30T06:00:05",
+                         ids={"200": "alphaus", "500": "betaold", "501": "betaunread"}),
+                      pg("users_by_username", by_name, observed_at="2018-04-30T06:00:09"))
     rows = {r["handle"]: r for r in t["accounts"]}
-    later = datetime(2018, 4, 30, 6, 0, 5)
+    later, last = datetime(2018, 4, 30, 6, 0, 5), datetime(2018, 4, 30, 6, 0, 9)
     assert rows["alphafr"] == {"brand_id": "alpha", "network": "x", "account_id": "100", "handle": "alphafr",
                                "name": "Alpha France", "status": "ok", "followers": 10, "following": 2,
-                               "posts_count": 30, "listed": 4, "collected_at": AT}
+                               "posts_count": 30, "listed": 4, "collected_at": last}
     assert (rows["AlphaUSA"]["account_id"], rows["AlphaUSA"]["status"], rows["AlphaUSA"]["followers"],
             rows["AlphaUSA"]["collected_at"]) == ("200", "renamed", 7, later)
     assert (rows["BetaCo"]["status"], rows["BetaCo"]["account_id"]) == ("ok", "300")
     assert (rows["BetaGone"]["status"], rows["BetaGone"]["account_id"], rows["BetaGone"]["collected_at"]) == \
-        ("suspended", None, later)  # the run's last profile read
+        ("suspended", None, last)  # the run's last profile read
     assert rows["BetaMissing"]["status"] == "not_found"
     assert (rows["BetaOld"]["status"], rows["BetaOld"]["account_id"]) == ("not_found", "500")
-    assert "BetaUnread" not in rows and len(rows) == 6
+    assert (rows["BetaUnread"]["status"], rows["BetaUnread"]["account_id"]) == ("suspended", "501")
+    assert "AlphaFR" not in rows and len(rows) == 7  # AlphaFR's row is under its new case, alphafr
     assert errors == [
         "@AlphaUS (alpha) renamed to @AlphaUSA: history kept on account 200; update the panel",
         "@BetaGone (beta): suspended (User has been suspended: [BetaGone].)",
         "@BetaMissing (beta): not_found (Could not find user with usernames: [BetaMissing].)",
+        "@BetaUnread (beta): suspended (User has been suspended)",
         "@BetaOld (beta): not_found (Could not find user with id 500)",
     ]
 
 
 def test_a_known_id_that_still_has_its_handle_is_ok_and_an_unanswered_id_has_no_row() -> None:
     by_id = {"data": [{"id": "200", "username": "ALPHAUS"}]}
-    t, errors = build(pg("users_by_id", by_id, ids={"200": "alphaus", "900": "betaco"}))
-    assert [(r["handle"], r["status"], r["account_id"]) for r in t["accounts"]] == [("ALPHAUS", "ok", "200")]
+    by_name = {"data": [{"id": "301", "username": "BetaGone"}]}
+    t, errors = build(pg("users_by_id", by_id, ids={"200": "alphaus", "900": "betaco"}),
+                      pg("users_by_username", by_name))
+    # BetaCo (id 900) got no answer: no row, and the brand's next accounts are still read.
+    assert [(r["handle"], r["status"], r["account_id"]) for r in t["accounts"]] == [
+        ("ALPHAUS", "ok", "200"), ("BetaGone", "ok", "301")]
     assert errors == []
 
 
@@ -282,3 +297,15 @@ def test_what_x_bills_per_endpoint(endpoint: str, posts: list[str], users: list[
     assert billed_ids(endpoint, body) == (posts, users)
     assert billed(endpoint, body) == (len(posts), len(users))
     assert billed_ids(endpoint, {}) == ([], [])
+
+
+def test_mentions_keep_mentioned_ids_and_their_sample_weight() -> None:
+    t1 = tweet("8", "7", entities={"mentions": [{"username": "Alpha", "id": "100"}, {"username": "Beta"},
+                                                {"id": "5"}, {"username": "Gamma", "id": 12}]})
+    assert mentioned_ids(t1) == ["100", None, "12"] and mentioned_handles(t1) == ["alpha", "beta", "gamma"]
+    assert mentioned_ids({}) == [] and mentioned_ids({"entities": {"mentions": None}}) == []
+    t, _ = build(pg("search_recent", {"data": [t1]}, brand_id="alpha", sample_weight=2.5),
+                 pg("search_recent", {"data": [t1]}, brand_id="beta"))
+    (a, b) = t["mentions"]
+    assert (a["brand_id"], a["sample_weight"], a["mentioned_ids"]) == ("alpha", 2.5, ["100", None, "12"])
+    assert (b["brand_id"], b["sample_weight"]) == ("beta", 1.0)  # read whole: weight 1

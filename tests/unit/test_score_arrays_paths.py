@@ -42,6 +42,8 @@ def test_canonical_ints_reads_sliced_and_chunked_buffers() -> None:
     chunked = pa.chunked_array([pa.array([], pa.string()), pa.array(["5", "70"]), pa.array(["9"])])
     assert ar.canonical_ints(chunked).tolist() == [5, 70, 9]  # type: ignore[union-attr]
     assert ar.canonical_ints(pa.chunked_array([pa.array(["5"]), pa.array(["05"])])) is None
+    # An empty chunk does not end the checks: the next chunk's "05" is still refused.
+    assert ar.canonical_ints(pa.chunked_array([pa.array([], pa.string()), pa.array(["05", "1"])])) is None
     assert ar.canonical_ints(pa.array(["1" * 19])).tolist() == [int("1" * 19)]  # type: ignore[union-attr]
     assert ar.canonical_ints(pa.array([], pa.string())) is None
     assert ar.canonical_ints(pa.array([1, 2])) is None  # not strings
@@ -99,6 +101,7 @@ def test_dense_ranks_argsort_and_unique_sorted() -> None:
     assert ar.dense_ranks_argsort(i64(4)).tolist() == [0]
     assert ar.unique_sorted(i64(3, 1, 3, 2)).tolist() == [1, 2, 3]
     assert ar.unique_sorted(i64(8)).tolist() == [8]
+    assert ar.unique_sorted(i64(3, 3)).tolist() == [3] and ar.unique_sorted(i64(2, 1)).tolist() == [1, 2]
     assert ar.unique_sorted(i64()).tolist() == []
 
 
@@ -108,6 +111,9 @@ def test_ts_int_timestamps_and_dates_nulls_first() -> None:
     assert ar.ts_int(ts).tolist() == [1_000_000, low]
     assert ar.ts_int(pa.array([date(1970, 1, 3), None], pa.date32())).tolist() == [2, low]
     assert ar.ts_int(pa.array([date(1970, 1, 2)], pa.date64())).tolist() == [1]  # days, not ms
+    chunked = pa.chunked_array([pa.array([datetime(1970, 1, 1, 0, 0, 2)], pa.timestamp("ms")),
+                                pa.array([None, datetime(1970, 1, 1)], pa.timestamp("ms"))])
+    assert ar.ts_int(chunked).tolist() == [2000, low, 0]
 
 
 def last_reference(keys: np.ndarray, *order_by: np.ndarray) -> list[int]:
@@ -228,3 +234,45 @@ def test_dense_ranks_of_a_span_beyond_int64() -> None:
     assert ar.dense_ranks(x).tolist() == [2, 0, 1, 2]
     big = np.iinfo(np.int64)
     assert ar.dense_ranks(i64(big.max, big.min)).tolist() == [1, 0]
+
+
+@pytest.mark.parametrize(("seed", "n"), [(0, 50), (1, 200), (2, 3000), (3, 70)])
+def test_dense_ranks_of_large_values_with_repeats(seed: int, n: int) -> None:
+    # Ids spread over the whole int64 range (signed, like any integers), each drawn several times.
+    rng = np.random.default_rng(seed)
+    pool = rng.integers(-(1 << 62), 1 << 62, max(2, n // 4), dtype=np.int64)
+    x = rng.choice(pool, n)
+    assert ar.dense_ranks(x).tolist() == reference_ranks(x)
+    pos = np.abs(x)  # ids are non-negative: the same over [0, 2**62)
+    assert ar.dense_ranks(pos).tolist() == reference_ranks(pos)
+
+
+def test_dense_ranks_repeats_after_the_first_value_with_shifted_keys() -> None:
+    x = i64(1 << 61, 5, 1 << 61, 7, 7, 5, -(1 << 61))
+    assert ar.dense_ranks(x).tolist() == [3, 1, 3, 2, 2, 1, 0]
+
+
+def test_last_per_key_with_keys_too_wide_to_pack() -> None:
+    # Keys spanning 2**62 (63 bits) with negatives: the key span alone rules out packing.
+    keys = i64(-(1 << 61), 1 << 61, -(1 << 61), 1 << 61, 0)
+    ts = i64(3, 1, 2, 4, 0)
+    assert ar.last_per_key(keys, ts).tolist() == [0, 3, 4]
+    keys = i64(-(1 << 62), 1 << 61, 1 << 61, 1 << 61)  # the span is set by the smallest key
+    assert ar.last_per_key(keys, i64(0, 5, 9, 1)).tolist() == [0, 2]
+    # A key span of 2**62 (63 bits) + 2 bits of row: packing would wrap 2**62 onto 0, so the
+    # span is measured from the smallest to the greatest key, whatever sits in between.
+    keys = i64(0, 1 << 62, 0)
+    assert ar.last_per_key(keys, i64(1, 0, 0)).tolist() == [0, 1]
+    assert ar.last_per_key(keys, i64(0, 0, 0)).tolist() == [1, 2]
+    keys = i64(0, 1 << 62, 1 << 62)
+    assert ar.last_per_key(keys, i64(0, 1, 0)).tolist() == [0, 1]
+
+
+def test_pack_packs_up_to_62_bits_and_one_row() -> None:
+    (one,) = ar.pack((i64(4), i64(9)))  # one row: one key too
+    assert one.tolist() == [0]
+    a, b = i64(0, (1 << 31) - 1), i64((1 << 31) - 1, 0)  # 31 + 31 bits: packed
+    (p,) = ar.pack((a, b))
+    assert p.tolist() == [(1 << 31) - 1, ((1 << 31) - 1) << 31]
+    wide = (i64(0, (1 << 32) - 1), b)  # 32 + 31 bits: left as they are
+    assert ar.pack(wide) is wide

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from barometer.score import pagerank as pr_mod
-from barometer.score.pagerank import DAMPING, PAGERANK_MAX_ITER, PAGERANK_TOL, pagerank
+from barometer.score.pagerank import DAMPING, PAGERANK_TOL, pagerank
 
 
 def arr(*xs: int) -> np.ndarray:
@@ -48,7 +48,8 @@ def steps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_documented_constants() -> None:
-    assert (DAMPING, PAGERANK_TOL, PAGERANK_MAX_ITER) == (0.85, 1e-12, 10_000)
+    # The methodology states both (a test checks the page is generated from them).
+    assert (DAMPING, PAGERANK_TOL) == (0.85, 1e-12)
 
 
 def test_empty_graphs() -> None:
@@ -161,4 +162,27 @@ def test_segments_of_no_edges_and_one_segment_by_default() -> None:
     assert seg.targets.tolist() == [0, 1, 3] and seg.starts.tolist() == [0, 2, 3]
     seg.run(np.arange(10, dtype=float))  # inflow = Σ pr[src] × coef per target
     assert seg.sums.tolist() == [5 * 0 + 6 * 1, 7 * 2, 8 * 3 + 9 * 4 + 4 * 5]
-    assert 1 <= pr_mod._THREADS <= 4 and pr_mod._SPLIT_EDGES == 1 << 20
+
+
+def test_fewer_parts_than_threads_when_the_graph_is_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    n, m = 30, 250
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    want = pagerank(src, dst, n)
+    monkeypatch.setattr(pr_mod, "_THREADS", 4)
+    monkeypatch.setattr(pr_mod, "_SPLIT_EDGES", 100)  # 250 edges → 2 parts (not 2.5)
+    dsts = np.sort(dst)
+    assert len(pr_mod._segments(dsts, dsts, np.ones(m))) == 2
+    np.testing.assert_allclose(pagerank(src, dst, n), want, rtol=1e-12)
+
+
+def test_a_target_holding_most_edges_leaves_empty_cuts_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 200 distinct edges into node 0, one into each other node: the cuts at 100 and 200 edges
+    # both fall inside node 0's run; that empty part is skipped, not the end of the split.
+    edges = [(i, 0) for i in range(1, 201)] + [(0, i) for i in range(1, 201)]
+    src, dst = arr(*(s for s, _ in edges)), arr(*(d for _, d in edges))
+    monkeypatch.setattr(pr_mod, "_THREADS", 4)
+    monkeypatch.setattr(pr_mod, "_SPLIT_EDGES", 1)
+    segs = pr_mod._segments(np.sort(dst), np.sort(dst), np.ones(400))
+    assert [len(s.targets) for s in segs] == [1, 100, 100]
+    np.testing.assert_allclose(pagerank(src, dst, 201), dense(edges, 201)[0], rtol=1e-10)

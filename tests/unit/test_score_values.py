@@ -10,14 +10,25 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pytest
 
-from barometer.config import Scoring
+from barometer.config import Aggregation, Normalisation, Scoring
 from barometer.errors import ConfigError
 from barometer.score.definitions import INDICATOR_IDS, INDICATORS
-from barometer.score.scoring import aggregate, base_weights, normalise, rank_of, score_values, transform
+from barometer.score.scoring import (
+    AGGREGATIONS,
+    NORMALISATIONS,
+    SENSITIVITY_NORMALISATIONS,
+    aggregate,
+    base_weights,
+    normalise,
+    rank_of,
+    score_values,
+    transform,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "methodology.md"
 NAN = float("nan")
@@ -311,6 +322,12 @@ def test_unknown_aggregation_is_refused() -> None:
         aggregate(np.full((1, 8), 50.0), wi, wa, "harmonic")
 
 
+def test_the_scorer_offers_what_the_panel_file_accepts() -> None:
+    assert get_args(Normalisation) == NORMALISATIONS and get_args(Aggregation) == AGGREGATIONS
+    # The sensitivity analysis draws among the normalisations that need no per-panel bounds.
+    assert SENSITIVITY_NORMALISATIONS == ("minmax", "zscore", "rank")
+
+
 def test_ranks_by_leadership_then_brand_id() -> None:
     assert rank_of(np.array([10.0, 30.0, 20.0])).tolist() == [3, 1, 2]
     assert rank_of(np.array([[1.0, 2.0], [2.0, 1.0], [np.nan, 0.0]])).tolist() == [[2, 1], [1, 2], [2, 1]]
@@ -365,3 +382,75 @@ def test_the_methodology_page_states_what_the_numbers_do() -> None:
     close(part.scores[:2, 0], [0, 100])  # r (no community) is not a bound
     close(part.weights[1, [0, 3, 6]], [1 / 3] * 3)
     close(part.coverage, [1, 3 / 8, 1 / 8])
+
+
+def test_raw_values_are_kept_and_never_transformed_in_place() -> None:
+    r = score_values(PANEL)
+    close(r.values[:, 0], [0, math.e - 1, math.e ** 4 - 1])  # community as given, not ln(1 + x)
+    close(r.transformed[:, 0], [0, 1, 4])
+    v = np.array([[math.e - 1] * 8])
+    transform(v)
+    close(v, [[math.e - 1] * 8])
+
+
+def test_defaults_are_minmax_and_arithmetic() -> None:
+    t = transform(score_values(PANEL).values)
+    close(normalise(t), MINMAX)
+    wi, wa = base_weights(Scoring())
+    _, lead, _, _ = aggregate(normalise(t), wi, wa)
+    close(lead, MINMAX_LEAD)
+
+
+def test_zscore_with_missing_values_and_its_equality_floor() -> None:
+    # community: 2, 3 and a missing value → mean 2.5, sd 0.5 over the two → z = ∓1.
+    r = score_values(PARTIAL, Scoring(normalisation="zscore"))
+    close(r.scores[:, 0], [_z(-1), _z(1), NAN])
+    # Near 0 the floor is 1e-12 absolute: an sd of exactly 1e-12 is "all equal" (≤), 1.5e-12 is not.
+    close(normalise(np.array([[0.0], [2e-12]]), "zscore"), [[50], [50]])
+    close(normalise(np.array([[0.0], [3e-12]]), "zscore"), [[_z(-1)], [_z(1)]])
+
+
+def test_rank_of_two_brands_is_0_and_100() -> None:
+    r = score_values(PARTIAL, Scoring(normalisation="rank"))
+    close(r.scores[:, 0], [0, 100, NAN])  # community: 2 < 3
+    close(r.scores[:, 4], [0, NAN, 100])  # mentions: 1 < 3
+
+
+def test_weights_that_do_not_sum_to_one_are_valid() -> None:
+    r = score_values(PANEL, Scoring(attribute_weights={"relational": 0.5, "expression": 0.0, "engagement": 0.0}))
+    close(r.leadership, np.array(MINMAX_ATTR)[:, 0])
+    wi = {"community": 0.2, "community_growth": 0.1, "centrality": 0.1}
+    r = score_values(PANEL, Scoring(indicator_weights=wi))
+    # a: (0.2·0 + 0.1·100 + 0.1·0)/0.4 = 25; b: (0.2·25 + 0 + 0.1·50)/0.4 = 25; c: (20 + 5 + 10)/0.4.
+    close(r.attributes[:, 0], [25, 25, 87.5])
+
+
+def test_an_attribute_weighing_0_may_have_its_indicators_at_0() -> None:
+    sc = Scoring(attribute_weights={"engagement": 0.0},
+                 indicator_weights={"interactions": 0.0, "engagement_rate": 0.0})
+    for agg in ("arithmetic", "geometric"):
+        r = score_values(PANEL, sc.model_copy(update={"aggregation": agg}))
+        assert np.isfinite(r.weights).all() and (r.weights[:, 6:] == 0).all()
+        assert np.isfinite(r.contributions).all() and (r.contributions[:, 6:] == 0).all()
+        close(r.contributions.sum(axis=1), r.leadership)
+
+
+def test_a_brand_with_data_only_in_an_attribute_weighing_0_has_no_leadership() -> None:
+    values = {**PANEL, "e": {"interactions": 10.0, "engagement_rate": 2.0}}
+    for agg in ("arithmetic", "geometric"):
+        r = score_values(values, Scoring(attribute_weights={"engagement": 0.0}, aggregation=agg))  # type: ignore[arg-type]
+        e = r.index("e")
+        assert math.isnan(r.leadership[e]) and r.rank[e] == 4
+        assert (r.weights[e] == 0).all() and (r.contributions[e] == 0).all(), agg
+        assert not np.isnan(r.attributes[e, 2])  # its engagement is scored, it just weighs nothing
+
+
+def test_geometric_contributions_of_a_leadership_just_above_the_floor() -> None:
+    # c is the minimum and b the maximum everywhere; a only has community above the minimum:
+    # score 4 there, 0 (floored at 1) elsewhere. Leadership = (4^(1/3) · 1 · 1)^(1/3) = 4^(1/9),
+    # and community brings all of it (ln 1 = 0 for the others).
+    values = raw({"a": [0.04] + [0.0] * 7, "b": [1.0] * 8, "c": [0.0] * 8})
+    r = score_values(values, Scoring(aggregation="geometric"))
+    close(r.scores[0], [4, 0, 0, 0, 0, 0, 0, 0])
+    close(r.leadership[0], 4 ** (1 / 9))
+    close(r.contributions[0], [4 ** (1 / 9), 0, 0, 0, 0, 0, 0, 0])
