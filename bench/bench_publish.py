@@ -27,8 +27,8 @@ END = date(2025, 6, 30)
 
 def write_scores(lake_dir: Path, brands: int, days: int) -> dict[str, Any]:
     """`scores`, `indicators` and `topics` for each of the `days` dates ending on END."""
+    from barometer.definitions import INDICATORS
     from barometer.lake.store import Lake
-    from barometer.score.definitions import INDICATORS
     from barometer.sim.generate import _topic_ids, brand_id
 
     lake = Lake(str(lake_dir))

@@ -17,10 +17,10 @@ import numpy as np
 import pyarrow as pa
 
 from barometer.config import Panel, parse_panel
+from barometer.definitions import INDICATORS
 from barometer.lake.schemas import SCHEMAS
 from barometer.lake.store import Lake
 from barometer.publish.screenshots import CHROMIUM, CHROMIUM_ARGS, serve
-from barometer.score.definitions import INDICATORS
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "HOSTILE_HANDLE", "HOSTILE_NAME", "HOSTILE_POST", "axe_path",
            "make_panel", "make_site_lake", "publish_local", "serve"]

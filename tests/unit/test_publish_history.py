@@ -11,9 +11,9 @@ import pyarrow as pa
 from markupsafe import Markup
 
 from barometer.config import parse_panel
+from barometer.definitions import INDICATORS
 from barometer.lake.store import Lake
 from barometer.publish.history import Change, history_marks, indicator_changes, provisional_note
-from barometer.score.definitions import INDICATORS
 
 DATES = [date(2018, 4, 16), date(2018, 4, 23), date(2018, 4, 30)]
 IDS = [i.id for i in INDICATORS]

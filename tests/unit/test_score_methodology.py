@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from barometer.config import Scoring
-from barometer.score.definitions import INDICATORS
+from barometer.definitions import INDICATORS
 from barometer.score.methodology import document, methodology_markdown, methodology_sections
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "methodology.md"

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from barometer.config import Scoring
+from barometer.definitions import INDICATOR_IDS
 from barometer.errors import ConfigError
-from barometer.score.definitions import INDICATOR_IDS
 from barometer.score.scoring import normalise, rank_of, score_values
 
 METHODS = ("minmax", "zscore", "rank", "goalposts")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from barometer.config import Scoring
-from barometer.score.definitions import INDICATOR_IDS
+from barometer.definitions import INDICATOR_IDS
 from barometer.score.scoring import score_values
 from barometer.score.sensitivity import sensitivity
 

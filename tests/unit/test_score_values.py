@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from barometer.config import Aggregation, Normalisation, Scoring
+from barometer.definitions import INDICATOR_IDS, INDICATORS
 from barometer.errors import ConfigError
-from barometer.score.definitions import INDICATOR_IDS, INDICATORS
 from barometer.score.scoring import (
     AGGREGATIONS,
     NORMALISATIONS,

@@ -15,13 +15,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from markupsafe import Markup
 
+from barometer.definitions import ATTRIBUTES
 from barometer.publish.assets import build_assets, environment
 from barometer.publish.data import SiteData
 from barometer.publish.history import provisional_note
 from barometer.publish.i18n import LANG_NAMES, LANGS, STRINGS, Fmt, page_path, relative_root
 from barometer.publish.incremental import DEFAULT_BUDGET_BYTES, Plan, full_plan
 from barometer.publish.vector import safe_slug
-from barometer.score.definitions import ATTRIBUTES
 
 DOWNLOADS = "downloads"
 DOWNLOAD_TABLES = ("scores", "indicators", "topics")

@@ -12,13 +12,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from markupsafe import escape
 
+from barometer.definitions import ATTRIBUTES, INDICATORS
 from barometer.publish import charts
 from barometer.publish.base import SHARE_DIR, BuilderBase, _esc_in
 from barometer.publish.history import history_marks
 from barometer.publish.i18n import STRINGS, Fmt, relative_root
 from barometer.publish.ranks import change_rows, history
 from barometer.publish.vector import concat_groups, fixed, join
-from barometer.score.definitions import ATTRIBUTES, INDICATORS
 
 # The brand template's per-brand fields, in `fill` order (see `BuilderBase.skeleton`).
 BRAND_FIELDS = ("name", "og_title", "og_description", "handles", "key_figures", "changes", "chart", "hist_body",

@@ -14,11 +14,11 @@ from typing import Any
 
 from markupsafe import Markup
 
+from barometer.definitions import ATTRIBUTES, INDICATORS
 from barometer.publish import charts
 from barometer.publish.base import VALUE_FORMAT, BuilderBase
 from barometer.publish.i18n import STRINGS, Fmt, relative_root
 from barometer.publish.ranks import history
-from barometer.score.definitions import ATTRIBUTES, INDICATORS
 
 MAX_BRANDS = 4
 QUICK_PAIRS = ((0, 1), (0, 2), (1, 2), (2, 3))

@@ -22,9 +22,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from barometer.config import Panel
+from barometer.definitions import INDICATOR_IDS
 from barometer.lake.store import Lake
 from barometer.publish.history import _leaderboard_rows, indicator_changes
-from barometer.score.definitions import INDICATOR_IDS
 
 COVERAGE_AGGREGATE = "mean"
 TOP_POSTS = 5

@@ -28,9 +28,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from markupsafe import Markup
 
+from barometer.definitions import INDICATORS
 from barometer.lake.store import Lake
 from barometer.publish.i18n import Fmt
-from barometer.score.definitions import INDICATORS
 
 TOP, BOTTOM = 14.0, 224.0  # the history chart's plot area (see charts.TOP/BOTTOM)
 MARK_COLOR = "#52525b"  # ≥ 4.5:1 on white

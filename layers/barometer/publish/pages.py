@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow.compute as pc
 from markupsafe import Markup
 
+from barometer.definitions import ATTRIBUTES, INDICATORS, indicators_of
 from barometer.publish.base import SPLICE, BuilderBase, _tz_label
 from barometer.publish.i18n import METHOD, STRINGS, Fmt, relative_root
 from barometer.publish.vector import (
@@ -17,7 +18,6 @@ from barometer.publish.vector import (
     leaderboard_columns,
     leaderboard_rows,
 )
-from barometer.score.definitions import ATTRIBUTES, INDICATORS, indicators_of
 
 PRINT_TOP = 25  # rows of the leaderboard a printed edition shows
 NETWORK_NAMES = {"x": "X", "bluesky": "Bluesky"}

@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from markupsafe import Markup
 
+from barometer.definitions import INDICATORS
 from barometer.publish import charts
 from barometer.publish.base import BuilderBase
 from barometer.publish.i18n import STRINGS, Fmt, relative_root
-from barometer.score.definitions import INDICATORS
 
 RANK_CHART_BRANDS = 10  # lines of the leaderboard's rank chart
 RANK_TABLE_DATES = 12  # rows of its data table

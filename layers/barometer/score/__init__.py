@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from barometer.config import ALL_NETWORKS, Panel, Scoring
+from barometer.definitions import ATTRIBUTE_IDS, INDICATOR_IDS, INDICATORS
 from barometer.errors import BarometerError
 from barometer.lake.schemas import INDICATORS as INDICATORS_SCHEMA
 from barometer.lake.schemas import SCORES as SCORES_SCHEMA
@@ -29,7 +30,6 @@ from barometer.lake.validate import require_valid, without
 from barometer.runs import StageSummary, recorded
 from barometer.score.collected import collected_days
 from barometer.score.completeness import Gaps, assess
-from barometer.score.definitions import ATTRIBUTE_IDS, INDICATOR_IDS, INDICATORS
 from barometer.score.estimate import estimate_columns
 from barometer.score.indicators import Values, Window, WindowData, compute_values, load_window
 from barometer.score.networks import NetworkLake, index_networks, labelled, rows_of

@@ -11,9 +11,9 @@ import math
 from datetime import date
 
 from barometer.config import Panel, resolve_panel
+from barometer.definitions import ATTRIBUTES, INDICATORS
 from barometer.errors import BarometerError, ConfigError
 from barometer.lake.store import Lake
-from barometer.score.definitions import ATTRIBUTES, INDICATORS
 
 DEFAULT_LAKE = "file://./lake"
 

@@ -25,10 +25,10 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from barometer.config import Panel, Scoring
+from barometer.definitions import INDICATOR_IDS
 from barometer.lake.store import Lake
 from barometer.score import arrays as ar
 from barometer.score.authors import author_handles
-from barometer.score.definitions import INDICATOR_IDS
 from barometer.score.estimate import row_weights
 from barometer.score.heap import retained_heap
 from barometer.score.pagerank import pagerank

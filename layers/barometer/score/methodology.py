@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from barometer.config import Scoring
+from barometer.definitions import ATTRIBUTES, INDICATORS, indicators_of
 from barometer.score import indicators as ind_mod
 from barometer.score import pagerank
 from barometer.score import scoring as sc
 from barometer.score import sensitivity as sens
-from barometer.score.definitions import ATTRIBUTES, INDICATORS, indicators_of
 from barometer.score.methodology_sampling import measurement_table, sampling_paragraphs
 from barometer.topics import Taxonomy, default_taxonomy
 

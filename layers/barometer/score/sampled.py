@@ -25,9 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from barometer.config import SAMPLE_SLICE_MINUTES
+from barometer.definitions import INDICATOR_IDS
 from barometer.lake.store import Lake
 from barometer.score import arrays as ar
-from barometer.score.definitions import INDICATOR_IDS
 from barometer.score.estimate import REACH, row_weights
 from barometer.score.indicators import Values, WindowData, _centrality
 

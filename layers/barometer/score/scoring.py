@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from barometer.config import Scoring
+from barometer.definitions import ATTRIBUTE_IDS, INDICATOR_IDS, INDICATORS
 from barometer.errors import ConfigError
-from barometer.score.definitions import ATTRIBUTE_IDS, INDICATOR_IDS, INDICATORS
 
 GEOMETRIC_FLOOR = 1.0  # score points (of 100) a score is floored at in geometric means
 LOG1P_FLOOR = -1.0 + 1e-9
