@@ -38,22 +38,8 @@ def methodology_sections(lang: str = "fr", scoring: Scoring | None = None,
                          taxonomy: Taxonomy | None = None) -> list[Section]:
     s = scoring or Scoring()
     tax = taxonomy or default_taxonomy()
-    fr = lang == "fr"
-    tr = {"log1p": "ln(1 + x)", "identity": "x"}
-    wi, wa = sc.base_weights(s)
-    ind_rows: list[tuple[str, ...]] = [(
-        _t(lang, "attribut", "attribute"), _t(lang, "indicateur", "indicator"),
-        _t(lang, "définition", "definition"), _t(lang, "transformation", "transform"),
-        _t(lang, "poids", "weight"))]
-    for a, w_a in zip(ATTRIBUTES, wa, strict=True):
-        for i in indicators_of(a.id):
-            w_i = wi[[x.id for x in INDICATORS].index(i.id)]
-            ind_rows.append((a.name_fr if fr else a.name_en, f"{i.name_fr if fr else i.name_en} (`{i.id}`)",
-                             i.definition_fr if fr else i.definition_en, tr[i.transform],
-                             f"{w_i:g} × {w_a:g}"))
-    ref = _t(lang, "la même fenêtre un an plus tôt (même jour calendaire)",
-             "the same window one year earlier (same calendar day)") if s.growth_reference == "yoy" \
-        else _t(lang, "la fenêtre précédente", "the previous window")
+    ind_rows = _indicator_rows(lang, s)
+    ref = _reference(lang, s)
     sections = [
         Section("window", _t(lang, "Fenêtre et données", "Window and data"), (
             _t(lang,
@@ -144,10 +130,43 @@ def methodology_sections(lang: str = "fr", scoring: Scoring | None = None,
                "need be to contain the published rank. Same seed, same result."),
         )),
     ]
-    sections.append(Section("sampling", _t(lang, "Collecte sous budget et estimations",
-                                           "Budgeted collection and estimates"),
-                            sampling_paragraphs(lang), measurement_table(lang)))
-    sections.append(Section("networks", _t(lang, "Réseaux", "Networks"), (
+    sections.append(_sampling_section(lang))
+    sections.append(_networks_section(lang))
+    sections.append(_topics_section(lang, tax))
+    return sections
+
+
+def _reference(lang: str, s: Scoring) -> str:
+    return _t(lang, "la même fenêtre un an plus tôt (même jour calendaire)",
+              "the same window one year earlier (same calendar day)") if s.growth_reference == "yoy" \
+        else _t(lang, "la fenêtre précédente", "the previous window")
+
+
+def _sampling_section(lang: str) -> Section:
+    return Section("sampling", _t(lang, "Collecte sous budget et estimations", "Budgeted collection and estimates"),
+                   sampling_paragraphs(lang), measurement_table(lang))
+
+
+def _indicator_rows(lang: str, s: Scoring) -> list[tuple[str, ...]]:
+    """The indicators table: attribute, indicator, definition, transform, weight."""
+    fr = lang == "fr"
+    tr = {"log1p": "ln(1 + x)", "identity": "x"}
+    wi, wa = sc.base_weights(s)
+    rows: list[tuple[str, ...]] = [(
+        _t(lang, "attribut", "attribute"), _t(lang, "indicateur", "indicator"),
+        _t(lang, "définition", "definition"), _t(lang, "transformation", "transform"),
+        _t(lang, "poids", "weight"))]
+    for a, w_a in zip(ATTRIBUTES, wa, strict=True):
+        for i in indicators_of(a.id):
+            w_i = wi[[x.id for x in INDICATORS].index(i.id)]
+            rows.append((a.name_fr if fr else a.name_en, f"{i.name_fr if fr else i.name_en} (`{i.id}`)",
+                         i.definition_fr if fr else i.definition_en, tr[i.transform],
+                         f"{w_i:g} × {w_a:g}"))
+    return rows
+
+
+def _networks_section(lang: str) -> Section:
+    return Section("networks", _t(lang, "Réseaux", "Networks"), (
         _t(lang,
            "L'indice est calculé par réseau (X, Bluesky) et combiné (« tous »). Combiné : communauté, "
            "volume de contenu, mentions, interactions et portée des mentions sont additionnés sur les "
@@ -164,11 +183,14 @@ def methodology_sections(lang: str = "fr", scoring: Scoring | None = None,
            "networks' graphs (on Bluesky a mention's target is the account its mention facet names, by "
            "DID). A brand without an account on a network has no row there: missing data, never a zero. "
            "Mastodon is not measured: without network-wide search only the brand's own account could be."),
-    )))
+    ))
+
+
+def _topics_section(lang: str, tax: Taxonomy) -> Section:
     topic_rows: list[tuple[str, ...]] = [(_t(lang, "famille", "family"), _t(lang, "thèmes", "topics"))]
     for f in tax.families.values():
         topic_rows.append((f.name(lang), ", ".join(tax.name(t, lang) for t in f.topics)))
-    sections.append(Section("topics", _t(lang, "Thèmes", "Topics"), (
+    return Section("topics", _t(lang, "Thèmes", "Topics"), (
         _t(lang,
            "Les publications et les mentions sont étiquetées par une taxonomie de mots-clés en français "
            "et en anglais (fichier de données modifiable), insensible aux accents, à la casse et au "
@@ -177,8 +199,7 @@ def methodology_sections(lang: str = "fr", scoring: Scoring | None = None,
            "Posts and mentions are tagged by a French and English keyword taxonomy (an editable data "
            "file), insensitive to accents, case and plurals, multi-label. A topic's share = tagged "
            "posts / posts of that source in the window; shares may add up to more than 100 %."),
-    ), tuple(topic_rows)))
-    return sections
+    ), tuple(topic_rows))
 
 
 def _md_table(rows: tuple[tuple[str, ...], ...]) -> list[str]:
