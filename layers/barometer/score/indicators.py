@@ -128,30 +128,14 @@ def _created_in(w: Window) -> ds.Expression:
 _DICTIONARY = ("brand_id", "mentioned_handles")
 
 
-def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None,
-                with_topics: bool = True) -> WindowData:
-    """Read and clean the lake rows the indicators of (panel, dt) are computed from.
-
-    `with_topics=False` leaves the `topics` columns out (the indicators never read them).
-    """
-    scoring = scoring or panel.scoring
-    w = Window.for_run(dt, scoring)
-    brand_ids = sorted(b.id for b in panel.brands)
-    rows_read: dict[str, int] = {}
-
-    # -- accounts ------------------------------------------------------------------------
-    acc_cols = ["brand_id", "account_id", "handle", "status", "followers", "collected_at", "dt"]
-    accounts = _latest_accounts(lake.read("accounts", panel.id, w.start, w.end, columns=acc_cols), brand_ids)
-    ref_start = w.reference_end - timedelta(days=REFERENCE_TOLERANCE_DAYS)
-    reference = _latest_accounts(
-        lake.read("accounts", panel.id, ref_start, w.reference_end, columns=acc_cols), brand_ids)
-    rows_read["accounts"] = accounts.num_rows + reference.num_rows
-
-    # -- posts -----------------------------------------------------------------------------
+def _load_posts(lake: Lake, panel: Panel, w: Window, brand_ids: list[str],
+                with_topics: bool) -> tuple[pa.Table, int]:
+    """The window's brand posts, one row per (brand, post): its latest observation, deleted
+    ones left out; and how many rows were read."""
     post_cols = ["post_id", "brand_id", "account_id", "kind", "likes", "reposts", "replies", "quotes",
                  "mentioned_handles", *(["topics"] if with_topics else []), "deleted", "observed_at", "dt"]
     raw = lake.read("posts", panel.id, w.start, w.end, post_cols, _created_in(w), _DICTIONARY)
-    rows_read["posts"] = raw.num_rows
+    n_read = raw.num_rows
     bidx = _brand_index(raw["brand_id"], brand_ids)
     pcodes = ar.codes(raw["post_id"]) if len(bidx) else bidx
     # (brand, post) keys, compact: the brand index (≥ −1) above the post code.
@@ -174,6 +158,47 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
         "mentioned_handles": posts["mentioned_handles"],
         **({"topics": posts["topics"]} if with_topics else {}),
     })
+    return posts, n_read
+
+
+def _keep_latest_mentions(mraw: pa.Table, mb: np.ndarray, pcode: np.ndarray, dup: np.ndarray,
+                          keep: np.ndarray) -> None:
+    """Of the rows whose post id is seen more than once (`dup`), keep (in place) only the latest
+    observation of each (brand, post)."""
+    dupv = ar.unique_sorted(dup)
+    pos = np.minimum(np.searchsorted(dupv, pcode), len(dupv) - 1)
+    rows = np.flatnonzero(dupv[pos] == pcode)
+    del pos
+    sub = mraw.take(pa.array(rows, pa.int64()))
+    dcode = ar.dense_ranks(pcode[rows])
+    last = ar.last_per_key((mb[rows] + 1) * (int(dcode.max()) + 1) + dcode,
+                         ar.ts_int(sub["observed_at"]), ar.ts_int(sub["dt"]))
+    keep[rows] = False
+    keep[rows[last]] = mb[rows[last]] >= 0
+    del sub, rows, last, dcode
+
+
+def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None,
+                with_topics: bool = True) -> WindowData:
+    """Read and clean the lake rows the indicators of (panel, dt) are computed from.
+
+    `with_topics=False` leaves the `topics` columns out (the indicators never read them).
+    """
+    scoring = scoring or panel.scoring
+    w = Window.for_run(dt, scoring)
+    brand_ids = sorted(b.id for b in panel.brands)
+    rows_read: dict[str, int] = {}
+
+    # -- accounts ------------------------------------------------------------------------
+    acc_cols = ["brand_id", "account_id", "handle", "status", "followers", "collected_at", "dt"]
+    accounts = _latest_accounts(lake.read("accounts", panel.id, w.start, w.end, columns=acc_cols), brand_ids)
+    ref_start = w.reference_end - timedelta(days=REFERENCE_TOLERANCE_DAYS)
+    reference = _latest_accounts(
+        lake.read("accounts", panel.id, ref_start, w.reference_end, columns=acc_cols), brand_ids)
+    rows_read["accounts"] = accounts.num_rows + reference.num_rows
+
+    # -- posts -----------------------------------------------------------------------------
+    posts, rows_read["posts"] = _load_posts(lake, panel, w, brand_ids, with_topics)
 
     # -- mentions --------------------------------------------------------------------------
     men_cols = ["post_id", "brand_id", "author_id", "author_handle", "mentioned_handles", "mentioned_ids",
@@ -192,17 +217,7 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
     distinct_posts = len(dup) == 0
     keep = mb >= 0
     if not distinct_posts:
-        dupv = ar.unique_sorted(dup)
-        pos = np.minimum(np.searchsorted(dupv, pcode), len(dupv) - 1)
-        rows = np.flatnonzero(dupv[pos] == pcode)
-        del pos
-        sub = mraw.take(pa.array(rows, pa.int64()))
-        dcode = ar.dense_ranks(pcode[rows])
-        last = ar.last_per_key((mb[rows] + 1) * (int(dcode.max()) + 1) + dcode,
-                             ar.ts_int(sub["observed_at"]), ar.ts_int(sub["dt"]))
-        keep[rows] = False
-        keep[rows[last]] = mb[rows[last]] >= 0
-        del sub, rows, last, dcode
+        _keep_latest_mentions(mraw, mb, pcode, dup, keep)
     # Authors: codes of their ids, and one source handle per distinct (id, handle).
     aid = mraw["author_id"]
     aid = pc.fill_null(aid, "") if aid.null_count else aid
