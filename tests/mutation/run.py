@@ -19,8 +19,9 @@ error, as is a listed id that no longer exists (the code moved on).
 
 Writes the score per module to bench/results.json (section `tests`; the other sections are
 kept) and the full report to build/mutation/report.json; prints the survivors. Exits 1 when
-a module is under the target, or the equivalent list is wrong. `--survivors` re-runs only
-the previous report's survivors (quick check after adding tests; writes nothing).
+a module is under the target, or the equivalent list is wrong. `--module M` re-runs one
+module and replaces its part of the report and of the scores; `--survivors` re-runs only the
+previous report's survivors (a quick check after adding tests; writes nothing).
 
 Mutant ids are stable across unrelated edits: `module:function:operator:change#n`, n the
 occurrence of that change within the function (in source order).
@@ -404,6 +405,14 @@ def summarise(results: list[Mutant]) -> dict[str, int | float]:
             "score_pct": round(100.0 * killed / scored, 1) if scored else 100.0}
 
 
+def total_of(per_module: dict[str, dict[str, int | float]]) -> dict[str, int | float]:
+    keys = ("mutants", "equivalent", "killed", "survived")
+    out: dict[str, int | float] = {k: sum(int(s[k]) for s in per_module.values()) for k in keys}
+    scored = out["mutants"] - out["equivalent"]
+    out["score_pct"] = round(100.0 * out["killed"] / scored, 1) if scored else 100.0
+    return out
+
+
 def figure(value: object, unit: str, target: str | None = None, met: bool | None = None,
            note: str | None = None) -> dict[str, object]:
     out: dict[str, object] = {"value": value, "unit": unit, "target": target, "met": met}
@@ -449,7 +458,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.survivors:
         rep = json.loads(REPORT.read_text(encoding="utf-8"))
         previous = {m["id"] for m in rep["mutants"] if m["status"] in ("survived", "equivalent-killed")}
-    partial = bool(args.module or args.match or args.survivors)
     every = {mod: mutants_of(mod) for mod in modules}
     ids = {m.id for ms in every.values() for m, _ in ms}
     stale = sorted(i for i in equivalent if i.split(":", 1)[0] in modules and i not in ids)
@@ -463,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     all_results: list[Mutant] = []
     per_module: dict[str, dict[str, int | float]] = {}
     tests_of: dict[str, list[str]] = {}
+    module_s: dict[str, float] = {}
     try:
         for mod in modules:
             sel = every[mod]
@@ -475,7 +484,9 @@ def main(argv: list[str] | None = None) -> int:
                 sel = [sel[int(i * step)] for i in range(args.sample)]
             if not sel:
                 continue
+            t_mod = time.perf_counter()
             res, tests_of[mod], _ = run_module(box, mod, sel, equivalent)
+            module_s[mod] = round(time.perf_counter() - t_mod, 1)
             all_results += res
             per_module[mod] = summarise(res)
     finally:
@@ -506,12 +517,28 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {i}")
 
     REPORT.parent.mkdir(parents=True, exist_ok=True)
-    if not args.survivors:
-        REPORT.write_text(json.dumps({"modules": per_module, "total": total, "tests": tests_of,
-                                      "sample": args.sample, "seconds": round(seconds, 1),
-                                      "mutants": [asdict(m) for m in all_results]}, indent=1) + "\n")
-    if not partial and not args.no_write:
-        write_results(per_module, total, seconds, args.sample)
+    whole = not (args.survivors or args.match)  # every mutant of the modules run (or a sample)
+    report = {"modules": per_module, "tests": tests_of, "sample": args.sample, "module_seconds": module_s,
+              "mutants": [asdict(m) for m in all_results]}
+    if whole and args.module and not args.sample and REPORT.exists():
+        # A module run replaces that module's part of the last complete report: the others'
+        # figures stand as they were measured.
+        prev = json.loads(REPORT.read_text(encoding="utf-8"))
+        if not prev.get("sample"):
+            report["modules"] = {m: per_module.get(m) or prev["modules"][m] for m in MODULES
+                                 if m in per_module or m in prev["modules"]}
+            report["tests"] = {**prev.get("tests", {}), **tests_of}
+            seen_s: dict[str, float] = {}
+            for m in prev["mutants"]:  # a report without module times: its mutants' own
+                seen_s[m["module"]] = round(seen_s.get(m["module"], 0.0) + m["seconds"], 1)
+            report["module_seconds"] = {**seen_s, **prev.get("module_seconds", {}), **module_s}
+            report["mutants"] = [m for m in prev["mutants"] if m["module"] not in per_module] + report["mutants"]
+    mods: dict[str, dict[str, int | float]] = report["modules"]  # type: ignore[assignment]
+    report["total"] = total_of(mods)
+    if whole:
+        REPORT.write_text(json.dumps(report, indent=1) + "\n")
+    if whole and not args.no_write and set(mods) == set(MODULES):
+        write_results(mods, report["total"], sum(report["module_seconds"].values()), args.sample)  # type: ignore[arg-type]
         print(f"\nscores -> {RESULTS.relative_to(ROOT)} (section tests); report -> {REPORT.relative_to(ROOT)}")
     under = [mod for mod, s in per_module.items() if s["score_pct"] < TARGET_PCT]
     return 1 if under or wrong or (stale and not (args.match or args.survivors)) else 0

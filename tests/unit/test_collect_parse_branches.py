@@ -309,3 +309,12 @@ def test_mentions_keep_mentioned_ids_and_their_sample_weight() -> None:
     (a, b) = t["mentions"]
     assert (a["brand_id"], a["sample_weight"], a["mentioned_ids"]) == ("alpha", 2.5, ["100", None, "12"])
     assert (b["brand_id"], b["sample_weight"]) == ("beta", 1.0)  # read whole: weight 1
+
+
+def test_an_account_is_dated_by_the_profile_page_that_answered_for_it() -> None:
+    by_name = {"data": [{"id": "100", "username": "AlphaFR"}]}
+    by_id = {"data": [{"id": "200", "username": "AlphaUS"}]}
+    t, _ = build(pg("users_by_username", by_name, observed_at="2018-04-30T06:00:01"),
+                 pg("users_by_id", by_id, observed_at="2018-04-30T06:00:02", ids={"200": "alphaus"}),
+                 pg("users_by_username", {"data": []}, observed_at="2018-04-30T06:00:03"))
+    assert {r["handle"]: r["collected_at"].second for r in t["accounts"]} == {"AlphaFR": 1, "AlphaUS": 2}
