@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from barometer.sim.api import XApi, stats_view
@@ -87,60 +87,34 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class SimServer:
-    """Serve `world` as X API v2 on host:port (port 0 picks a free one).
+class HttpSim:
+    """The lifecycle both simulators share (X here, Bluesky in `sim.bsky.server`): an HTTP
+    server on host:port (port 0 picks a free one) in a daemon thread, its handler class bound
+    to the simulator's `api`. Subclasses set `handler` and `thread_name` and build `api`."""
 
-    `now` is the simulated clock: it decides what exists (posts created after it do not),
-    what is deleted, metrics' ages, and the 7-day window of search/recent. Rate-limit
-    windows (`sim.api.limits`: X's published per-app limits) run on `clock`, epoch seconds as in
-    X's `x-rate-limit-reset`: the wall clock by default, or a `SimClock` whose time advances with
-    the collector's simulated sleeps, so that a day of rate-limit waits runs in seconds.
-    """
+    handler: type[BaseHTTPRequestHandler]
+    thread_name = "sim"
+    api: Any
 
-    def __init__(
-        self,
-        world: World,
-        bearer_token: str = "sim-token",
-        *,
-        now: datetime,
-        faults: FaultPlan | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        rate_limits: bool = True,
-        search_all_per_second: bool = True,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.api = XApi(
-            world,
-            bearer_token,
-            now,
-            faults,
-            rate_limits=rate_limits,
-            search_all_per_second=search_all_per_second,
-            clock=clock,
-        )
+    def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
-    def world(self) -> World:
-        return self.api.world
-
-    @property
     def url(self) -> str:
         if self._httpd is None:
-            raise RuntimeError("SimServer is not started")
+            raise RuntimeError(f"{type(self).__name__} is not started")
         return f"http://{self.host}:{self._httpd.server_address[1]}"
 
-    def start(self) -> SimServer:
+    def start(self) -> Self:
         if self._httpd is not None:
             return self
-        handler = type("Handler", (_Handler,), {"api": self.api})
+        handler = type("Handler", (self.handler,), {"api": self.api})
         self._httpd = _Server((self.host, self.port), handler)
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="x-sim", daemon=True
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name=self.thread_name, daemon=True
         )
         self._thread.start()
         return self
@@ -168,18 +142,60 @@ class SimServer:
     def set_now(self, now: datetime) -> None:
         self.api.set_now(now)
 
-    def set_faults(self, plan: FaultPlan | None) -> None:
+    def set_faults(self, plan: Any) -> None:
         self.api.set_faults(plan)
 
-    @property
-    def stats(self) -> dict[str, Any]:
-        """Requests per endpoint, responses per status, posts and users returned, faults fired."""
-        return stats_view(self.api)
-
-    def __enter__(self) -> SimServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
         self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class SimServer(HttpSim):
+    """Serve `world` as X API v2 on host:port (port 0 picks a free one).
+
+    `now` is the simulated clock: it decides what exists (posts created after it do not),
+    what is deleted, metrics' ages, and the 7-day window of search/recent. Rate-limit
+    windows (`sim.api.limits`: X's published per-app limits) run on `clock`, epoch seconds as in
+    X's `x-rate-limit-reset`: the wall clock by default, or a `SimClock` whose time advances with
+    the collector's simulated sleeps, so that a day of rate-limit waits runs in seconds.
+    """
+
+    handler = _Handler
+    thread_name = "x-sim"
+
+    def __init__(
+        self,
+        world: World,
+        bearer_token: str = "sim-token",
+        *,
+        now: datetime,
+        faults: FaultPlan | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limits: bool = True,
+        search_all_per_second: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(host, port)
+        self.api = XApi(
+            world,
+            bearer_token,
+            now,
+            faults,
+            rate_limits=rate_limits,
+            search_all_per_second=search_all_per_second,
+            clock=clock,
+        )
+
+    @property
+    def world(self) -> World:
+        return self.api.world
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Requests per endpoint, responses per status, posts and users returned, faults fired."""
+        return stats_view(self.api)

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import socket
 import struct
-import threading
 import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +20,7 @@ from barometer.sim.bsky.model import BskyWorld
 from barometer.sim.bsky.search import SEARCH_CAP
 from barometer.sim.bsky.xrpc import DEFAULT_HANDLE, DEFAULT_PASSWORD, BskyApi
 from barometer.sim.model import World
-from barometer.sim.server import _Server
+from barometer.sim.server import HttpSim
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -62,7 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
         return  # silent: `.stats` reports what was served
 
 
-class BskySimServer:
+class BskySimServer(HttpSim):
     """Serve a Bluesky world as XRPC on host:port (port 0 picks a free one).
 
     `world` is a `BskyWorld`, or an X `World` from which one is derived
@@ -71,6 +69,9 @@ class BskySimServer:
     `sim0-app0-pass-word`); its DID works as the identifier too. `now` is the simulated clock
     (what exists, counts' ages, followers); sessions and rate limits use the wall clock.
     """
+
+    handler = _Handler
+    thread_name = "bsky-sim"
 
     def __init__(
         self,
@@ -86,6 +87,7 @@ class BskySimServer:
         access_ttl: float | None = None,
         search_cap: int = SEARCH_CAP,
     ) -> None:
+        super().__init__(host, port)
         if isinstance(world, World):
             from barometer.sim.bsky.worldgen import build_bsky_world
 
@@ -100,59 +102,12 @@ class BskySimServer:
             access_ttl=access_ttl,
             search_cap=search_cap,
         )
-        self.host = host
-        self.port = port
         self.handle = handle
         self.password = password
-        self._httpd: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def world(self) -> BskyWorld:
         return self.api.world
-
-    @property
-    def url(self) -> str:
-        if self._httpd is None:
-            raise RuntimeError("BskySimServer is not started")
-        return f"http://{self.host}:{self._httpd.server_address[1]}"
-
-    def start(self) -> BskySimServer:
-        if self._httpd is not None:
-            return self
-        handler = type("Handler", (_Handler,), {"api": self.api})
-        self._httpd = _Server((self.host, self.port), handler)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="bsky-sim", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = None
-        self._thread = None
-
-    def serve_forever(self) -> None:
-        """Block until interrupted (the CLI's `sim serve --network bluesky`)."""
-        self.start()
-        assert self._thread is not None
-        try:
-            while self._thread.is_alive():
-                self._thread.join(0.5)
-        finally:
-            self.stop()
-
-    def set_now(self, now: datetime) -> None:
-        self.api.set_now(now)
-
-    def set_faults(self, plan: BskyFaultPlan | None) -> None:
-        self.api.set_faults(plan)
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -162,9 +117,3 @@ class BskySimServer:
         view["logins"] = self.api.sessions.logins
         view["refreshes"] = self.api.sessions.refreshes
         return view
-
-    def __enter__(self) -> BskySimServer:
-        return self.start()
-
-    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
