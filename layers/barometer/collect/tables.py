@@ -30,7 +30,6 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from barometer.collect.parse import Tagger
 from barometer.collect.reads import COMPLETE, NONE, PARTIAL, RANK, SOURCE_TABLE, Reads
 from barometer.config import Panel
 from barometer.lake.merge import combine, drop_keys, key_strings, latest_per_key
@@ -48,31 +47,6 @@ KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # Tables with one row per entity (not per observation): never stored twice across partitions.
 ONCE = ("mentions", "mention_counts")
 COMPLETENESS_KEYS = ("brand_id", "network", "source", "day")
-
-_TAG_CACHE: dict[str | None, list[str]] = {}
-
-
-def tagger() -> Tagger:
-    """The shipped taxonomy's tagger, memoised on the text.
-
-    One compiled taxonomy per process (Taxonomy.load caches it); refreshed posts come back
-    with the same text run after run, so most of a daily run's texts were tagged before.
-    """
-    from barometer.topics import Taxonomy
-
-    tag = Taxonomy.load().tag
-    cache = _TAG_CACHE
-
-    def cached(text: str | None) -> list[str]:
-        hit = cache.get(text)
-        if hit is None:
-            if len(cache) > 100_000:
-                cache.clear()
-            hit = cache[text] = tag(text)
-        return list(hit)
-
-    return cached
-
 
 def prior_posts(lake: Lake, panel: str, dt: date, days: int) -> dict[str, dict[str, Any]]:
     """Latest lake row per post among the posts partitions of the `days`+1 dates before `dt`.
