@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from barometer.config import Panel, resolve_panel
 from barometer.errors import ConfigError
+
+if TYPE_CHECKING:
+    from barometer.sim.server import HttpSim
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -78,15 +83,18 @@ def serve_bluesky(args: argparse.Namespace, panel: Panel) -> int:
         world, now=now, handle=args.bsky_handle, password=args.bsky_password, faults=plan,
         host=args.host, port=args.port,
     )
+    return _serve_until_interrupted(srv, args, lambda: (
+        f"Bluesky XRPC simulator for {panel.id} at {srv.url} (now {now.isoformat()}, "
+        f"{len(world.posts)} posts); log in as {args.bsky_handle} / {args.bsky_password}; Ctrl-C to stop"))
+
+
+def _serve_until_interrupted(srv: HttpSim, args: argparse.Namespace, banner: Callable[[], str]) -> int:
+    """Start `srv` (a busy port is one line), print its banner, serve until Ctrl-C."""
     try:
         srv.start()
     except OSError as e:
         raise ConfigError(f"sim serve: cannot listen on {args.host}:{args.port} ({e.strerror})") from None
-    print(
-        f"Bluesky XRPC simulator for {panel.id} at {srv.url} (now {now.isoformat()}, "
-        f"{len(world.posts)} posts); log in as {args.bsky_handle} / {args.bsky_password}; Ctrl-C to stop",
-        flush=True,
-    )
+    print(banner(), flush=True)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:
@@ -108,17 +116,6 @@ def serve(args: argparse.Namespace) -> int:
     print(f"building the simulated world of {panel.id}…", file=sys.stderr, flush=True)
     world = build_world(panel, args.seed, end=end)
     srv = SimServer(world, args.token, now=now, faults=plan, host=args.host, port=args.port)
-    try:
-        srv.start()
-    except OSError as e:
-        raise ConfigError(f"sim serve: cannot listen on {args.host}:{args.port} ({e.strerror})") from None
-    print(
+    return _serve_until_interrupted(srv, args, lambda: (
         f"X API simulator for {panel.id} at {srv.url} (now {now.isoformat()}, {len(world.posts)} posts); "
-        "Ctrl-C to stop",
-        flush=True,
-    )
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        srv.stop()
-    return 0
+        "Ctrl-C to stop"))
