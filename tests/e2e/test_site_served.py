@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.client
 import http.server
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 import pytest
 from _viewer_request import ViewerRequest, query_of
 
+from barometer.publish.screenshots import running
 from barometer.publish.upload import MANIFEST, content_type
 
 ACCESS_DENIED = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -76,15 +76,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @contextmanager
 def served(site: Path, function: ViewerRequest | None) -> Iterator[str]:
-    server = CloudFrontS3(site, function)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with running(CloudFrontS3(site, function)) as url:
+        yield url
 
 
 class _Links(HTMLParser):

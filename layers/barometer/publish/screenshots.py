@@ -28,7 +28,14 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def serve(site_dir: str | Path) -> Iterator[str]:
     """Serve a folder on 127.0.0.1 (a free port); yields the base URL, ending with '/'."""
     handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    with running(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running(server: http.server.HTTPServer) -> Iterator[str]:
+    """Serve with `server` (bound to 127.0.0.1) in a daemon thread; yields its base URL, ending
+    with '/'; shut down and closed at the end."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
