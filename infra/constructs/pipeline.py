@@ -90,30 +90,15 @@ class Pipeline(Construct):
 
     # ------------------------------------------------------------------------------------
     def _secret_and_layer(self, config: StageConfig, arch: lambda_.Architecture) -> None:
-        # -- the X bearer token: the template holds a placeholder, never a value (nor a random
-        # password, which the collector would send to X and get a bare 401); the collector
-        # recognises the placeholder and says how to set the secret.
-        self.token_secret = secretsmanager.Secret(
-            self,
-            "XTokenSecret",
-            description="X API v2 bearer token of the collector (set with put-secret-value)",
-            secret_string_value=SecretValue.unsafe_plain_text(X_TOKEN_PLACEHOLDER),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        acknowledge(self.token_secret, "AwsSolutions-SMG4",
-                    "An X API bearer token is issued in the X developer portal; there is no API to "
-                    "rotate it automatically. Rotate by hand with put-secret-value.")
-        # -- the Bluesky login (JSON: handle + app password), a placeholder until it is set
-        self.bsky_secret = secretsmanager.Secret(
-            self,
-            "BskySecret",
-            description="Bluesky handle and app password of the collector, JSON (set with put-secret-value)",
-            secret_string_value=SecretValue.unsafe_plain_text(BSKY_SECRET_PLACEHOLDER),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        acknowledge(self.bsky_secret, "AwsSolutions-SMG4",
-                    "A Bluesky app password is created in the account's settings; there is no API to "
-                    "rotate it automatically. Rotate by hand with put-secret-value.")
+        # -- the X bearer token and the Bluesky login (JSON: handle + app password): the template
+        # holds a placeholder, never a value (nor a random password, which the collector would
+        # send and get a bare 401); the collector recognises it and says how to set the secret.
+        self.token_secret = self._placeholder_secret(
+            "XTokenSecret", "X API v2 bearer token of the collector (set with put-secret-value)",
+            X_TOKEN_PLACEHOLDER, "An X API bearer token is issued in the X developer portal")
+        self.bsky_secret = self._placeholder_secret(
+            "BskySecret", "Bluesky handle and app password of the collector, JSON (set with put-secret-value)",
+            BSKY_SECRET_PLACEHOLDER, "A Bluesky app password is created in the account's settings")
 
         # -- the dependency layer, built (and zipped) without Docker by layers/build_layer.py
         self.layer = lambda_.LayerVersion(
@@ -237,6 +222,16 @@ class Pipeline(Construct):
                         maximum_event_age_in_seconds=3600, maximum_retry_attempts=3),
                 ),
             )
+
+    def _placeholder_secret(self, id: str, description: str, placeholder: str,
+                            issued: str) -> secretsmanager.Secret:
+        secret = secretsmanager.Secret(self, id, description=description,
+                                       secret_string_value=SecretValue.unsafe_plain_text(placeholder),
+                                       removal_policy=RemovalPolicy.DESTROY)
+        acknowledge(secret, "AwsSolutions-SMG4",
+                    f"{issued}; there is no API to rotate it automatically. Rotate by hand with "
+                    "put-secret-value.")
+        return secret
 
     def _log_group(self, group: logs.ILogGroup) -> logs.ILogGroup:
         self.log_groups.append(group)
