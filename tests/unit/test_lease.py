@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ import pytest
 from barometer.config import parse_panel
 from barometer.errors import BarometerError
 from barometer.lake.lease import (
+    Clock,
     FileLeaseStore,
     Lease,
     LeaseBusy,
@@ -26,6 +27,7 @@ from barometer.lake.lease import (
     hold,
     lease_key,
     store_for,
+    utcnow,
 )
 from barometer.lake.store import Lake
 
@@ -38,8 +40,21 @@ def _on_disk(lake: Lake, panel: str = PANEL) -> dict[str, object] | None:
     return json.loads(path.read_bytes()) if path.exists() else None
 
 
-def _lease(lake: Lake, owner: str, ttl: float = 60.0) -> Lease:
-    return Lease(store_for(lake, PANEL), PANEL, owner, ttl=ttl)
+def _lease(lake: Lake, owner: str, ttl: float = 60.0, clock: Clock = utcnow) -> Lease:
+    return Lease(store_for(lake, PANEL), PANEL, owner, ttl=ttl, clock=clock)
+
+
+class _Clock:
+    """A hand-moved clock: expiry tests must not depend on how busy the machine is."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 30, 12, 0, 0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
@@ -83,10 +98,14 @@ def test_second_run_gets_lease_busy_naming_holder_and_expiry(lake: Lake) -> None
 
 
 def test_expired_lease_is_taken_over_and_old_owner_cannot_release(lake: Lake) -> None:
-    a = _lease(lake, "run-a", ttl=0.3)
+    clock = _Clock()
+    a = _lease(lake, "run-a", ttl=30, clock=clock)
     a.acquire()
-    time.sleep(0.4)
-    b = _lease(lake, "run-b")
+    clock.advance(29.999)
+    with pytest.raises(LeaseBusy):
+        _lease(lake, "run-b", clock=clock).acquire()
+    clock.advance(0.001)  # expires_at itself counts as expired
+    b = _lease(lake, "run-b", clock=clock)
     b.acquire()
     assert _on_disk(lake)["owner"] == "run-b"  # type: ignore[index]
     with pytest.raises(LeaseLost, match="run-a expired and was taken over before its release: now held by run-b"):
@@ -109,14 +128,19 @@ def test_release_by_non_owner_is_refused(lake: Lake) -> None:
 
 
 def test_renew_pushes_the_expiry(lake: Lake) -> None:
-    a = _lease(lake, "run-a", ttl=0.5)
+    clock = _Clock()
+    a = _lease(lake, "run-a", ttl=50, clock=clock)
     first = a.acquire()
-    time.sleep(0.3)
+    clock.advance(30)
     renewed = a.renew()
-    assert renewed.acquired_at == first.acquired_at and renewed.expires_at > first.expires_at
-    time.sleep(0.3)  # past the first expiry, not the renewed one
+    assert renewed.acquired_at == first.acquired_at
+    assert renewed.expires_at == first.expires_at + timedelta(seconds=30)
+    clock.advance(30)  # past the first expiry, not the renewed one
     with pytest.raises(LeaseBusy):
-        _lease(lake, "run-b").acquire()
+        _lease(lake, "run-b", clock=clock).acquire()
+    clock.advance(20)
+    _lease(lake, "run-b", clock=clock).acquire()
+    assert _on_disk(lake)["owner"] == "run-b"  # type: ignore[index]
 
 
 def test_unreadable_lease_counts_as_expired(lake: Lake) -> None:
@@ -201,14 +225,17 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 
 def test_a_killed_run_blocks_until_its_lease_expires(lake: Lake) -> None:
-    proc = subprocess.run([sys.executable, "-c", CRASH, lake.uri, "1.5"], capture_output=True, text=True,
+    # a long ttl, and a later clock for the taker: a slow interpreter start cannot expire it early
+    proc = subprocess.run([sys.executable, "-c", CRASH, lake.uri, "600"], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(REPO / "layers")}, timeout=60)
     assert proc.returncode == -signal.SIGKILL and proc.stdout == "held\n"
     stored = _on_disk(lake)
     assert stored is not None and stored["owner"] == "crashing-run" and stored["pid"] != os.getpid()
     with pytest.raises(LeaseBusy, match="crashing-run"):
         _lease(lake, "next-run").acquire()
-    _lease(lake, "next-run").acquire(wait=10, poll=0.1)  # taken over once expired
+    later = _Clock()
+    later.now = utcnow() + timedelta(seconds=601)
+    _lease(lake, "next-run", clock=later).acquire()  # taken over once expired
     assert _on_disk(lake)["owner"] == "next-run"  # type: ignore[index]
 
 
@@ -232,9 +259,9 @@ print("won" if lease.try_acquire() is None else "lost", flush=True)
 
 
 def test_hold_renews_while_the_block_runs_and_releases_after(lake: Lake) -> None:
-    with hold(lake, PANEL, "long-run", ttl=0.6) as lease:
+    with hold(lake, PANEL, "long-run", ttl=1.5) as lease:
         assert lease.held
-        time.sleep(1.5)  # 2.5 ttls: still held thanks to the heartbeat
+        time.sleep(3.5)  # over 2 ttls: still held thanks to the heartbeat
         with pytest.raises(LeaseBusy, match="long-run"):
             _lease(lake, "other").acquire()
         stored = _on_disk(lake)
