@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from barometer.collect.budget import Budget
-from barometer.collect.plan import allocate, slices, thin_refresh
+from barometer.collect.plan import allocate, mention_alloc, slices, thin_refresh
 
 
 class Count:
@@ -57,3 +57,15 @@ def test_budget_guard_shrinks_pages_and_stops_before_passing() -> None:
     assert b.before("counts_recent", {}, Count(posts=100)) is None  # counts: free by default
     priced = Budget(0.5, counts_usd=0.01)
     assert priced.before("counts_recent", {}, Count(posts=100)) is not None
+
+
+def test_mention_alloc_keeps_a_page_aside_and_a_margin_for_the_sample() -> None:
+    # $0.25 buys 50 posts: 40 to read + X's smallest page (10) still fit, nothing sampled.
+    assert mention_alloc({"a": 30, "b": 10}, 0.25) == {}
+    # $0.245 buys 49: 39 after the page, 35.1 planned (0.9), 17.3 after 3 sqrt(35.1) = 17.77;
+    # both below the floor (20): 17 shared equally, 8 each.
+    assert mention_alloc({"a": 30, "b": 10}, 0.245) == {"a": 8, "b": 8}
+    # $1.05: 210 - 10 = 200, × 0.9 = 180, − 3 sqrt(180) = 139.75 → 139: floors 20 + 20, the
+    # other 99 by volume (74 and 24), the last one to the largest remainder.
+    assert mention_alloc({"a": 300, "b": 100}, 1.05) == {"a": 95, "b": 44}
+    assert mention_alloc({"a": 300, "b": 100}, 0.0) == {"a": 0, "b": 0}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from barometer.lake.schemas import RUNS
 from barometer.lake.store import Lake
 from barometer.score import compute, indicators_table
 from barometer.score.estimate import REACH, reach_chao1, reach_chao_lin, reach_gee, row_weights
@@ -80,3 +81,32 @@ def test_a_sample_is_estimated_and_mentions_stay_exact(worlds: tuple[object, Lak
     # The estimate is closer to the truth than the sample's distinct authors.
     seen_reach = _value(exact, b, "mention_reach")
     assert abs(_value(est, b, "mention_reach") - seen_reach) / seen_reach < 0.15  # type: ignore[operator]
+
+
+def test_a_sampled_day_with_no_row_keeps_its_count(worlds: tuple[object, Lake, Lake],
+                                                   tmp_path: Path) -> None:
+    """A brand's sample can draw only empty slices: the day has no row, the run still lists the
+    brand as sampled, and `mentions` keeps X's count of the day (not the rows' zero)."""
+    panel, full, thin = worlds
+    exact = indicators_table(compute(panel, END, full))  # type: ignore[arg-type]
+    b = exact["brand_id"][0].as_py()
+    shutil.copytree(thin.uri.removeprefix("file://"), tmp_path / "none")
+    none = Lake(str(tmp_path / "none"))
+    t = none.read("mentions", panel.id, END, END)  # type: ignore[attr-defined]
+    ms = pc.cast(pc.cast(t["created_at"], pa.timestamp("ms")), pa.int64()).to_numpy(zero_copy_only=False)
+    on_end = (ms // 86_400_000) == np.datetime64(END, "D").astype(np.int64)
+    keep = ~(on_end & (t["brand_id"].to_numpy(zero_copy_only=False) == b))
+    none.write_partition("mentions", panel.id, END, t.filter(pa.array(keep)).drop_columns(["panel", "dt"]))  # type: ignore[attr-defined]
+    n_end = int(np.count_nonzero(on_end & ~keep))
+    assert n_end > 0
+    without_run = indicators_table(compute(panel, END, none))  # type: ignore[arg-type]
+    # Without the run's word the day looks read in full and empty: its mentions are missing.
+    assert _value(without_run, b, "mentions") < _value(exact, b, "mentions")  # type: ignore[operator]
+    # A later run of END (the demo's finished minutes ago, by the wall clock) that sampled b.
+    row = {f: None for f in RUNS.names} | {
+        "run_id": "r-end", "stage": "collect", "status": "ok", "errors": [],
+        "finished_at": datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1), "sampled_brands": [b]}
+    none.write_partition("runs", panel.id, END, pa.Table.from_pylist([row], schema=RUNS),  # type: ignore[attr-defined]
+                         part="r-end")
+    est = indicators_table(compute(panel, END, none))  # type: ignore[arg-type]
+    assert _value(est, b, "mentions") == _value(exact, b, "mentions")

@@ -7,7 +7,7 @@ Per brand a day: profiles (one user read per account), new posts (the accounts' 
 on each of `collection.refresh_days` days, or only at `THIN_AGES` when the budget thins the
 schedule, as `plan.thin_refresh` does), one counts request, and the mentions (the mean of the
 last `days` full days X counted). At the budget the mentions are planned as `plan.plan_mentions`
-plans them: all if they fit, else `plan.allocate`'s sample, p = read / volume.
+plans them (`plan.mention_alloc`): all if they fit, else a sample, p = read / volume.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from barometer.collect.options import midnight
-from barometer.collect.plan import PLAN_SHARE, THIN_AGES, THIN_SHARE, allocate
+from barometer.collect.plan import THIN_AGES, THIN_SHARE, mention_alloc
 from barometer.config import POST_USD, USER_USD, Panel
 
 MONTH_DAYS = 30
@@ -66,10 +66,7 @@ class CostReport:
             return self.full_usd()
         left = max(self.budget_usd - self.fixed_usd(self.thinned()), 0.0)
         volumes = {b.brand_id: round(b.mentions) for b in self.brands}
-        if sum(volumes.values()) <= int(left // POST_USD):
-            alloc = volumes
-        else:
-            alloc = allocate(volumes, int(left * PLAN_SHARE // POST_USD))
+        alloc = volumes | mention_alloc(volumes, left)  # as a run plans them (collect/plan.py)
         for b in self.brands:
             b.read = float(alloc.get(b.brand_id, 0))
         return self.fixed_usd(self.thinned()) + POST_USD * sum(b.read for b in self.brands)

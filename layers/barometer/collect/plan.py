@@ -14,6 +14,13 @@ Order (each step only spends what is left after the ones before):
    full. Every mention of those days is then in the sample with probability p = m / slices,
    the same for all; each sampled row carries `sample_weight` = 1/p.
 
+Two things keep the plan from meeting the budget's hard stop (which ends the run: the brands
+not yet read would get nothing): every search request needs room for X's smallest page (10
+posts) however few it returns, so the plan keeps `PAGE_RESERVE` posts aside; and a sample's
+size is random (the slices drawn may hold more or fewer than their share), so before each
+brand's mentions the brands not yet read are planned again on what is actually left
+(`replan`): a brand whose sample ran over leaves less to the next ones, never a hard stop.
+
 The estimators that turn a sample into indicators are the scorer's (score/estimate.py).
 """
 
@@ -39,6 +46,8 @@ SLICE_MINUTES = SAMPLE_SLICE_MINUTES
 # Plan on this share of what is left: pages of one slice come whole, a margin keeps the last
 # brand's sample from meeting the budget's hard stop.
 PLAN_SHARE = 0.9
+# X's smallest search page (max_results 10): the budget must still hold it for the last request.
+PAGE_RESERVE = 10
 
 
 @dataclass
@@ -114,14 +123,30 @@ def plan_mentions(run: Run) -> MentionPlan | None:
     first = {b.id: run.first_day("mentions", b.id) for b in run.brands}
     volumes = day_volumes(run.f.pages, first, run.dt)
     volumes = {b.id: volumes.get(b.id, 0) for b in run.brands}
-    left = budget.left(run.f.count)
-    plan = MentionPlan(left, volumes)
-    n = int(max(left, 0) * PLAN_SHARE // POST_USD)
-    if sum(volumes.values()) <= int(max(left, 0) // POST_USD):
-        return plan
-    alloc = allocate(volumes, n)
-    plan.alloc = {b: k for b, k in alloc.items() if k < volumes[b]}
+    plan = MentionPlan(budget.left(run.f.count), volumes)
+    plan.alloc = mention_alloc(volumes, plan.left_usd)
     return plan
+
+
+def replan(run: Run, plan: MentionPlan, remaining: list[str]) -> None:
+    """Plan the brands not read yet (`remaining`) again, on what this run has actually left."""
+    budget = run.f.limits.budget
+    if budget is None or not plan.alloc:
+        return  # everything fitted: reads of whole volumes cost what X counted
+    volumes = {b: plan.volumes[b] for b in remaining}
+    alloc = mention_alloc(volumes, budget.left(run.f.count))
+    plan.alloc = {b: k for b, k in plan.alloc.items() if b not in volumes} | alloc
+
+
+def mention_alloc(volumes: dict[str, int], left_usd: float) -> dict[str, int]:
+    """The sampled brands and their posts (empty: all volumes fit, with the page reserve)."""
+    posts = math.floor(max(left_usd, 0) / POST_USD + 1e-9) - PAGE_RESERVE  # 0.25 / 0.005 is 50, not 49.99…
+    if sum(volumes.values()) <= posts:
+        return {}
+    # A sample's size is random: keep three standard deviations (Poisson: sqrt) of it aside.
+    n = max(posts, 0) * PLAN_SHARE
+    alloc = allocate(volumes, int(max(n - 3 * math.sqrt(n), 0)))
+    return {b: k for b, k in alloc.items() if k < volumes[b]}
 
 
 Slice = tuple[datetime, datetime]

@@ -29,7 +29,7 @@ from barometer.collect.options import (
     snowflake_time,
 )
 from barometer.collect.parse import data_list, page_ids
-from barometer.collect.plan import MentionPlan, plan_mentions, sample_mentions, thin_refresh
+from barometer.collect.plan import MentionPlan, plan_mentions, replan, sample_mentions, thin_refresh
 from barometer.collect.reads import COMPLETE, NONE, PARTIAL, Reads
 from barometer.config import Panel
 from barometer.errors import ConfigError
@@ -443,7 +443,9 @@ class Run:
         for b in self.brands:
             step("counts", b.id, self.brand_counts, b.id, b.mention_query)
         self.plan = None if self.stopped else plan_mentions(self)
-        for b in self.brands:
+        for i, b in enumerate(self.brands):
+            if self.plan is not None:
+                replan(self, self.plan, [x.id for x in self.brands[i:]])
             if self.plan is None or self.plan.full(b.id):
                 step("mentions", b.id, self.brand_mentions, b.id, b.mention_query, own[b.id])
             else:  # a sample that fits the daily budget (collect/plan.py)

@@ -4,8 +4,9 @@ A budgeted run reads a brand's mentions of a day in random 30-minute slices (col
 each row carries `sample_weight` = 1/p. When any mention row of the window has a weight above
 1, the values `compute_values` made as if the sample were everything are corrected here:
 
-- `mentions`: exact. Rows of days read in full, plus, for each (brand, day) with sampled rows,
-  X's count of that day (`mention_counts`, the latest run's).
+- `mentions`: exact. Rows of days read in full, plus, for each sampled (brand, day), X's count
+  of that day (`mention_counts`, the latest run's); a brand-day is sampled when it has
+  sampled rows or its run lists the brand in `runs.sampled_brands` (a sample can draw none).
 - `mention_reach`: the estimator `REACH` (score/estimate.py) on the brand's rows, chosen by
   the measurement recorded there (bench/reach_estimators.py).
 - `centrality`: already weighted (edges weigh 1/p, indicators._centrality).
@@ -19,6 +20,7 @@ Brands whose rows were all read keep their exact values (`estimated` false, `std
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import numpy as np
 import pyarrow as pa
@@ -57,26 +59,51 @@ def _reach(mb: np.ndarray, author: np.ndarray, w: np.ndarray, brands: np.ndarray
     return out
 
 
-def exact_mentions(data: WindowData, lake: Lake, mb: np.ndarray, day: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Per brand: rows of fully read days + X's counts of the days with sampled rows."""
+def exact_mentions(data: WindowData, lake: Lake, mb: np.ndarray, day: np.ndarray,
+                   w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per brand: rows of fully read days + X's counts of its sampled days; and which brands
+    have a sampled day."""
     n = len(data.brand_ids)
     sampled = w > 1.0
     out = np.bincount(mb, weights=(~np.isin(mb * (1 << 32) + day, np.unique(
         (mb * (1 << 32) + day)[sampled]))).astype(np.float64), minlength=n)
     w_ = data.window
     t = lake.read("mention_counts", data.panel.id, w_.start, None, columns=["brand_id", "day", "mentions", "dt"])
+    has = np.bincount(mb[sampled], minlength=n) > 0
     if t.num_rows == 0:
-        return out + np.bincount(mb[sampled], weights=w[sampled], minlength=n)  # no counts: HT
+        return out + np.bincount(mb[sampled], weights=w[sampled], minlength=n), has  # no counts: HT
     bidx = np.asarray(pc.fill_null(pc.index_in(t["brand_id"], value_set=pa.array(data.brand_ids)), -1)
                       .to_numpy(), dtype=np.int64)
     tday = np.asarray(t["day"].cast(pa.int32()).to_numpy(), dtype=np.int64)
     last = ar.last_per_key(bidx * (1 << 32) + tday, ar.ts_int(t["dt"]))
     keys = set(np.unique((mb * (1 << 32) + day)[sampled]).tolist())
+    # A sampled brand-day whose slices drew no mention has no row to say it was sampled: the
+    # runs do (`sampled_brands`), and its count is what that run counted for the brand.
+    by_run = sampled_by_run(lake, data.panel.id, w_.start)
     cnt = np.asarray(t["mentions"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    brand_ids = data.brand_ids
+    run_dt = t["dt"].to_pylist()
     for i in last:
-        if bidx[i] >= 0 and int(bidx[i]) * (1 << 32) + int(tday[i]) in keys:
+        if bidx[i] < 0:
+            continue
+        key = int(bidx[i]) * (1 << 32) + int(tday[i])
+        if key in keys or brand_ids[bidx[i]] in by_run.get(run_dt[i], ()):
             out[bidx[i]] += cnt[i]
-    return out
+            has[bidx[i]] = True
+    return out, has
+
+
+def sampled_by_run(lake: Lake, panel_id: str, start: date) -> dict[date, set[str]]:
+    """Per collect run date from `start`: the brands its latest run read as a sample."""
+    t = lake.read("runs", panel_id, start, None, columns=["stage", "finished_at", "sampled_brands", "dt"])
+    latest: dict[date, tuple[datetime, set[str]]] = {}
+    for r in t.to_pylist():
+        if r["stage"] != "collect":
+            continue
+        at, seen = r["finished_at"] or datetime.min, latest.get(r["dt"])
+        if seen is None or at >= seen[0]:
+            latest[r["dt"]] = (at, set(r["sampled_brands"] or ()))
+    return {d: b for d, (_, b) in latest.items()}
 
 
 def _multipliers(mb: np.ndarray, ms: np.ndarray, w: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -105,12 +132,12 @@ def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Est
     ms = _ms(m["created_at"])
     author = data.mention_author
     brands = np.unique(mb[w > 1.0])
-    counts = exact_mentions(data, lake, mb, ms // DAY_MS, w)
+    counts, counted = exact_mentions(data, lake, mb, ms // DAY_MS, w)
+    for b in np.flatnonzero(counted):
+        values[data.brand_ids[b]]["mentions"] = float(counts[b])
     reach = _reach(mb, author, w, brands)
     for j, b in enumerate(brands):
-        v = values[data.brand_ids[b]]
-        v["mentions"] = float(counts[b])
-        v["mention_reach"] = float(reach[j])
+        values[data.brand_ids[b]]["mention_reach"] = float(reach[j])
     base = np.array([[np.nan if values[b][i] is None else values[b][i] for i in INDICATOR_IDS]
                      for b in data.brand_ids], dtype=np.float64)
     reps = np.repeat(base[None], REPLICATES, axis=0)
