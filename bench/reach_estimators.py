@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import numpy as np
 
-from barometer.collect.plan import PLAN_SHARE, allocate, slices
+from barometer.collect.plan import mention_alloc, slices
 from barometer.config import POST_USD, USER_USD
 from barometer.score.estimate import REACH_ESTIMATORS
 
@@ -56,9 +56,7 @@ def replay(rows: list[tuple], fixed: dict[date, float], budget: float, rep: int)
     for d, brands in sorted(by_day.items()):
         vol = {b: len(v) for b, v in brands.items()}
         left = budget - fixed[d]
-        n = int(max(left, 0) * PLAN_SHARE // POST_USD)
-        full = sum(vol.values()) <= int(max(left, 0) // POST_USD)
-        alloc = vol if full else allocate(vol, n)
+        alloc = vol | mention_alloc(vol, left)  # as the collector plans (collect/plan.py)
         day0 = datetime.combine(d, datetime.min.time())
         for b, v in brands.items():
             ids, ws = out.setdefault(b, ([], []))

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/run.py [--scale full|tiny] [--only score,query] [--out bench/results.json]
 
-Sections (one script each, see bench/README.md): score, startup, query, collect, publish,
-package. The synthetic lakes are generated once into build/bench/ and reused while their
+Sections (one script each, see bench/README.md): score, startup, query, collect, budget,
+publish, package. The synthetic lakes are generated once into build/bench/ and reused while their
 parameters are unchanged.
 """
 
@@ -20,8 +20,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import BENCH, WORK, child
 
-SECTIONS = ("score", "startup", "query", "collect", "publish", "package")
-TIMEOUT_S = {"score": 900, "collect": 900, "publish": 600, "package": 1200}
+SECTIONS = ("score", "startup", "query", "collect", "budget", "publish", "package")
+TIMEOUT_S = {"score": 900, "collect": 900, "budget": 1800, "publish": 600, "package": 1200}
 
 
 def fmt(v: Any) -> str:

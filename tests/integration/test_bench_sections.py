@@ -59,6 +59,18 @@ def test_collect(tmp_path: Path) -> None:
     assert res["pharma_daily_cost_usd"]["value"] > 0
 
 
+def test_budget(tmp_path: Path) -> None:
+    res = run_script("bench_budget.py", tmp_path)
+    well_formed(res)
+    # The 5-brand panel: the full replay is the reference (no sample), the $0.50 one is sampled
+    # and never over its budget.
+    assert "mean" in res["synth5_unlimited_cost_max_usd"]["note"]
+    assert res["synth5_unlimited_cost_max_usd"]["value"] > 0.5
+    assert res["synth5_0p5_cost_max_usd"]["value"] <= 0.5 and res["synth5_0p5_cost_max_usd"]["met"] is True
+    assert -1 <= res["synth5_0p5_kendall_tau"]["value"] <= 1
+    assert 0 <= res["synth5_0p5_band_coverage"]["value"] <= 1
+
+
 @pytest.mark.slow
 def test_package(tmp_path: Path) -> None:
     res = run_script("bench_package.py", tmp_path, timeout=1800)

@@ -62,10 +62,14 @@ def test_budget_guard_shrinks_pages_and_stops_before_passing() -> None:
 def test_mention_alloc_keeps_a_page_aside_and_a_margin_for_the_sample() -> None:
     # $0.25 buys 50 posts: 40 to read + X's smallest page (10) still fit, nothing sampled.
     assert mention_alloc({"a": 30, "b": 10}, 0.25) == {}
-    # $0.245 buys 49: 39 after the page, 35.1 planned (0.9), 17.3 after 3 sqrt(35.1) = 17.77;
-    # both below the floor (20): 17 shared equally, 8 each.
-    assert mention_alloc({"a": 30, "b": 10}, 0.245) == {"a": 8, "b": 8}
-    # $1.05: 210 - 10 = 200, × 0.9 = 180, − 3 sqrt(180) = 139.75 → 139: floors 20 + 20, the
-    # other 99 by volume (74 and 24), the last one to the largest remainder.
-    assert mention_alloc({"a": 300, "b": 100}, 1.05) == {"a": 95, "b": 44}
+    # $0.245 buys 49: 39 after the page, 35.1 planned (0.9), less 3 sqrt(35.1 / 2) = 12.57:
+    # 22. The floors (20 + 10) do not fit: by volume, 22 × 30/40 = 16 and 22 × 10/40 = 5.
+    assert mention_alloc({"a": 30, "b": 10}, 0.245) == {"a": 16, "b": 5}
+    # $1.05: 210 − 10 = 200, × 0.9 = 180, − 3 sqrt(90) = 151.5 → 151: floors 20 + 20, the
+    # other 111 by volume (83 and 27), the last one to the largest remainder.
+    assert mention_alloc({"a": 300, "b": 100}, 1.05) == {"a": 104, "b": 47}
     assert mention_alloc({"a": 300, "b": 100}, 0.0) == {"a": 0, "b": 0}
+
+
+def test_allocate_below_the_floors_reads_every_brand_at_one_rate() -> None:
+    assert allocate({"a": 900, "b": 100}, 30, floor=20) == {"a": 27, "b": 3}

@@ -84,9 +84,13 @@ def allocate(volumes: dict[str, int], n: int, floor: int = FLOOR) -> dict[str, i
     if sum(volumes.values()) <= n:
         return dict(volumes)
     alloc = {b: min(v, floor) for b, v in volumes.items()}
-    if sum(alloc.values()) >= n:  # not even the floor fits: share n equally (capped)
-        per = max(n // max(len(volumes), 1), 0)
-        return {b: min(v, per) for b, v in volumes.items()}
+    if sum(alloc.values()) >= n:
+        # Not even the floors fit: by volume, so every brand is read at the same rate p. An
+        # estimator's bias depends on p; at one p for all, the brands' estimates err alike and
+        # their order (and min-max scores) hold, where an equal share read the biggest brand at
+        # a tenth of the smallest's rate.
+        total = sum(volumes.values())
+        return {b: n * v // total for b, v in volumes.items()}
     rest = n - sum(alloc.values())
     open_ = {b for b, v in volumes.items() if v > alloc[b]}
     while rest > 0 and open_:
@@ -143,9 +147,11 @@ def mention_alloc(volumes: dict[str, int], left_usd: float) -> dict[str, int]:
     posts = math.floor(max(left_usd, 0) / POST_USD + 1e-9) - PAGE_RESERVE  # 0.25 / 0.005 is 50, not 49.99…
     if sum(volumes.values()) <= posts:
         return {}
-    # A sample's size is random: keep three standard deviations (Poisson: sqrt) of it aside.
+    # A sample's size is random. The brands read before the last one can run over (the next
+    # plan takes it from the ones after), the last one cannot: keep three standard deviations
+    # (Poisson: sqrt) of one brand's share aside.
     n = max(posts, 0) * PLAN_SHARE
-    alloc = allocate(volumes, int(max(n - 3 * math.sqrt(n), 0)))
+    alloc = allocate(volumes, int(max(n - 3 * math.sqrt(n / max(len(volumes), 1)), 0)))
     return {b: k for b, k in alloc.items() if k < volumes[b]}
 
 

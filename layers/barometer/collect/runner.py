@@ -351,6 +351,10 @@ class Run:
             first = self.o.since if self.o.mode == "backfill" and self.o.since else self.dt
             if counted and self.o.mode == "daily":
                 first = min(first, date.fromisoformat(counted) + timedelta(days=1))
+            if self.f.limits.budget is not None and self.o.mode == "daily":
+                # The plan needs the volume of every day its mentions read will cover, a backlog
+                # a stopped run left included (counts are free; the latest count of a day wins).
+                first = min(first, self.first_day("mentions", brand_id))
             first = max(first, self.recent_day)
             if resp < self.recent_day:
                 self.aged(brand_id, "counts", resp, midnight(self.recent_day))

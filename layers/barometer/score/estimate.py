@@ -126,7 +126,40 @@ def reach_chao_lin(author: np.ndarray, weight: np.ndarray) -> tuple[float, float
     return d + f0, math.sqrt(f0 + 2 * f0 * f0 / max(f1, 1.0))
 
 
-REACH_ESTIMATORS = {"seen": reach_seen, "gee": reach_gee, "chao1": reach_chao1, "chao_lin": reach_chao_lin}
+def reach_sgt(author: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
+    """Smoothed Good-Toulmin (Orlitsky, Suresh & Wu, PNAS 2016): the authors a sample t = (1 − q)/q
+    times larger would add, d + U, U = −Σ_i (−t)^i P(L ≥ i) Φ_i, L ~ Binomial(k, 1/(t + 1)),
+    k = ⌈½ log₃(n t² / (t − 1))⌉ (plain Good-Toulmin, P = 1, when t ≤ 1). Φ_i: authors seen i times
+    in sampled rows only (an exactly read author is certain); SE: sqrt(Σ_i (t^i P(L ≥ i))² Φ_i)."""
+    if len(author) == 0:
+        return 0.0, 0.0
+    counts = np.bincount(author)
+    exact = np.bincount(author, weights=(weight <= 1.0).astype(np.float64), minlength=len(counts)) > 0
+    sampled = weight > 1.0
+    if not sampled.any():
+        return float(np.count_nonzero(counts)), 0.0
+    q = float(sampled.sum() / weight[sampled].sum())
+    t = (1.0 - q) / q
+    freq = counts[(counts > 0) & ~exact]
+    phi = np.bincount(freq)[1:].astype(np.float64)  # Φ_1, Φ_2, …
+    i = np.arange(1, len(phi) + 1)
+    if t <= 1.0:
+        tail = np.ones(len(phi))
+    else:
+        n = float(freq.sum())
+        k = max(1, math.ceil(0.5 * math.log(max(n * t * t / (t - 1.0), 3.0), 3)))
+        r = 1.0 / (t + 1.0)
+        pmf = np.array([math.comb(k, j) * r ** j * (1 - r) ** (k - j) for j in range(k + 1)])
+        sf = np.concatenate([pmf[::-1].cumsum()[::-1], np.zeros(max(0, len(phi) + 1 - len(pmf)))])
+        tail = sf[i]  # P(L ≥ i)
+    coef = -((-t) ** i.astype(np.float64)) * tail
+    unseen = float((coef * phi).sum())
+    d = float(np.count_nonzero(counts))
+    return d + max(unseen, 0.0), math.sqrt(float((coef * coef * phi).sum()))
+
+
+REACH_ESTIMATORS = {"seen": reach_seen, "gee": reach_gee, "chao1": reach_chao1, "chao_lin": reach_chao_lin,
+                    "sgt": reach_sgt}
 # The estimator of `mention_reach` (see the module doc for the measurement and the reason).
 REACH = reach_chao_lin
 

@@ -60,13 +60,15 @@ def sampling_paragraphs(lang: str) -> tuple[str, ...]:
         _t(lang,
            "Les mentions que le reste permet de lire sont réparties entre marques proportionnellement à leur "
            f"volume, avec un plancher de {SAMPLE_FLOOR} par marque (ou tout son volume s'il est plus petit), "
-           f"par remplissage successif. Chaque jour est découpé en tranches de {SAMPLE_SLICE_MINUTES} minutes "
+           "par remplissage successif ; quand même les planchers ne tiennent pas, strictement selon le volume, "
+           "pour que toutes les marques soient lues au même taux. Chaque jour est découpé en tranches de {SAMPLE_SLICE_MINUTES} minutes "
            "(UTC) ; m tranches tirées au hasard sans remise sont lues en entier. Chaque mention de la marque "
            "ce jour-là est ainsi dans l'échantillon avec la même probabilité connue p = m / tranches, et sa "
            "ligne porte `sample_weight` = 1/p (1 quand tout a été lu).",
            "The mentions that what is left can buy are allocated across brands proportionally to their "
            f"volume, with a floor of {SAMPLE_FLOOR} per brand (or its whole volume when smaller), by "
-           f"water-filling. Each day is cut into {SAMPLE_SLICE_MINUTES}-minute slices (UTC); m of them, drawn "
+           "water-filling; when not even the floors fit, strictly by volume, so that every brand is read at "
+           f"the same rate. Each day is cut into {SAMPLE_SLICE_MINUTES}-minute slices (UTC); m of them, drawn "
            "at random without replacement, are read in full. Every mention of the brand that day is thus in "
            "the sample with the same known probability p = m / slices, and its row carries `sample_weight` = "
            "1/p (1 when everything was read)."),
