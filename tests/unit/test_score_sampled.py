@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from barometer.lake.schemas import RUNS
 from barometer.lake.store import Lake
 from barometer.score import compute, indicators_table
-from barometer.score.estimate import REACH, reach_chao1, reach_chao_lin, reach_gee, row_weights
+from barometer.score.estimate import REACH, reach_chao1, reach_chao_lin, reach_gee, reach_sgt, row_weights
 
 END = date(2018, 4, 30)
 
@@ -32,6 +33,22 @@ def test_estimators_by_hand() -> None:
     # Nothing sampled: the exact distinct count, no error.
     assert reach_chao_lin(a, np.ones(5)) == (4.0, 0.0)
     assert REACH is reach_chao_lin
+
+
+def test_smoothed_good_toulmin_by_hand() -> None:
+    # Authors seen 1, 2 and 3 times (Φ1 = Φ2 = Φ3 = 1), 6 rows.
+    a = np.array([0, 1, 1, 2, 2, 2])
+    # q = 1/2: t = 1, plain Good-Toulmin: U = Φ1 − Φ2 + Φ3 = 1; SE sqrt(3).
+    est, se = reach_sgt(a, np.full(6, 2.0))
+    assert est == pytest.approx(4.0) and se == pytest.approx(math.sqrt(3))
+    # q = 1/4: t = 3, k = ⌈½ log₃(6 × 9 / 2)⌉ = ⌈1.5⌉ = 2, L ~ Bin(2, 1/4): P(L ≥ 1) = 7/16,
+    # P(L ≥ 2) = 1/16, P(L ≥ 3) = 0. U = 3 × 7/16 − 9 × 1/16 = 12/16; SE sqrt(21² + 9²) / 16.
+    est, se = reach_sgt(a, np.full(6, 4.0))
+    assert est == pytest.approx(3.75) and se == pytest.approx(math.sqrt(522) / 16)
+    # An author read in full is certain: only author 2's rows sampled (Φ3 = 1), q = 3/12.
+    est, _ = reach_sgt(a, np.array([1.0, 1, 1, 4, 4, 4]))
+    assert est == pytest.approx(3.0)  # U = −(−3)^3 × P(L ≥ 3) = 0 (k = ⌈½ log₃(3 × 9/2)⌉ = 2)
+    assert reach_sgt(a, np.ones(6)) == (3.0, 0.0)
 
 
 def test_row_weights_none_when_all_read() -> None:
