@@ -77,6 +77,21 @@ def replay(rows: list[tuple], fixed: dict[date, float], budget: float, rep: int)
     return out, ps
 
 
+Q_EDGES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0001)
+
+
+def q_bins(pairs: list[tuple[float, float]]) -> dict[str, dict[str, float]]:
+    """Bias and RMSE of the relative error per bin of the brand's window sampling rate q."""
+    out = {}
+    for lo, hi in zip(Q_EDGES, Q_EDGES[1:], strict=False):
+        e = np.array([x for q, x in pairs if lo <= q < hi and q < 1.0])
+        if len(e):
+            out[f"{lo:.1f}-{min(hi, 1.0):.1f}"] = {"n": len(e), "bias": round(float(e.mean()), 3),
+                                                  "rmse": round(float(np.sqrt((e * e).mean())), 3),
+                                                  "max_abs": round(float(np.abs(e).max()), 3)}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("lake")
@@ -88,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     for b, au, _, _ in rows:
         truth.setdefault(b, set()).add(au)
     res: dict[str, dict[str, object]] = {}
+    by_q: dict[str, list[tuple[float, float]]] = {k: [] for k in REACH_ESTIMATORS}  # (q, rel. error)
     for budget in (float(x) for x in a.budgets.split(",")):
         err: dict[str, list[float]] = {k: [] for k in REACH_ESTIMATORS}
         allp: list[float] = []
@@ -97,14 +113,18 @@ def main(argv: list[str] | None = None) -> int:
             for b, (ids, ws) in sample.items():
                 _, inv = np.unique(np.array(ids), return_inverse=True)
                 w = np.array(ws)
+                sampled = w > 1.0
+                q = float(sampled.sum() / w[sampled].sum()) if sampled.any() else 1.0
                 for k, f in REACH_ESTIMATORS.items():
                     est, _ = f(inv, w)
                     err[k].append(est / len(truth[b]) - 1.0)
+                    by_q[k].append((q, est / len(truth[b]) - 1.0))
         res[f"{budget:g}"] = {
             "p_median": float(np.median(allp)) if allp else 1.0,
             "p_range": [float(min(allp)), float(max(allp))] if allp else [1.0, 1.0],
             **{k: {"bias": round(float(np.mean(v)), 3), "rmse": round(float(np.sqrt(np.mean(np.square(v)))), 3)}
                for k, v in err.items()}}
+    res["by_q"] = {k: q_bins(v) for k, v in by_q.items()}
     json.dump(res, sys.stdout, indent=1)
     return 0
 

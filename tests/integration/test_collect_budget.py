@@ -17,7 +17,7 @@ from barometer.config import Panel
 from barometer.lake.store import Lake
 
 pytest.register_assert_rewrite("_collect_fixtures")
-from _collect_fixtures import PANEL, TOKEN, D, clock, run_row, table  # noqa: E402
+from _collect_fixtures import PANEL, TOKEN, D, clock, faults, run_row, table  # noqa: E402
 
 pytest_plugins = ("_collect_fixtures",)
 
@@ -80,3 +80,30 @@ def test_budget_below_fixed_reads_refused() -> None:
         raw["collection"]["daily_budget_usd"] = bad
         with pytest.raises(ConfigError, match=r"daily_budget_usd.*minimum that works is 0.03"):
             parse_panel(raw)
+
+
+def test_budget_holds_across_the_invocations_of_a_day(sim: Any, lake: Lake, tmp_path: Any) -> None:
+    """A day stopped by X's rate-limit window resumes in a new invocation (the state machine):
+    the daily budget is the day's, not each invocation's."""
+    import time
+
+    from barometer.collect.runner import SPENT_KEY
+    from barometer.collect.state import load_at
+
+    full = run(sim, Lake(f"file://{tmp_path}/full"), PANEL, D)
+    budget = round(full.cost_usd - 0.6 * len(table(Lake(f"file://{tmp_path}/full"), "mentions")) * 0.005, 2)
+    panel = budgeted(budget)
+    client = make_client(TOKEN, base_url=sim.url, timeout=5)
+    sim.set_now(clock(D))
+    sim.set_faults(faults("429@search_recent:1"))
+    first = run_collect(panel, D, lake, client, CollectOptions(now=clock(D), backoff=0.01,
+                                                               deadline=time.monotonic() + 2.5))
+    assert first.status == "partial" and any("checkpointed" in e for e in first.errors), first.errors
+    assert first.cost_usd > 0
+    state = load_at(lake, PANEL.id, D)
+    assert state is not None and state[SPENT_KEY] == pytest.approx(first.cost_usd)
+    sim.set_faults(faults(""))
+    second = run_collect(panel, D, lake, client, CollectOptions(now=clock(D), backoff=0.01, resume=True))
+    assert second.status == "ok", (first.cost_usd, second.cost_usd, budget, first.errors, second.errors)
+    assert first.cost_usd + second.cost_usd <= budget + 1e-9, (first.cost_usd, second.cost_usd, budget)
+    assert load_at(lake, PANEL.id, D)[SPENT_KEY] == pytest.approx(first.cost_usd + second.cost_usd)  # type: ignore[index]

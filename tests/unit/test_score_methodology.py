@@ -34,5 +34,5 @@ def test_sampling_section_from_the_code_definitions() -> None:
         text = " ".join(sec.paragraphs)
         assert f"{SAMPLE_SLICE_MINUTES} minutes" in text or f"{SAMPLE_SLICE_MINUTES}-minute" in text
         assert f"{SAMPLE_FLOOR} par marque" in text or f"{SAMPLE_FLOOR} per brand" in text
-        assert "1/p" in text and "Chao" in text and f"j mod {REPLICATES}" in text
-        assert len(sec.table) == 5 and sec.table[0][-1] == "Chao-Lin"  # estimate.py's measurement
+        assert "1/p" in text and "Good-Toulmin" in text and "q = 0.2" in text and f"j mod {REPLICATES}" in text
+        assert len(sec.table) == 8 and sec.table[0][-1] == "SGT"  # estimate.py's measurement

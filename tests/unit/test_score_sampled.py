@@ -15,7 +15,15 @@ import pytest
 from barometer.lake.schemas import RUNS
 from barometer.lake.store import Lake
 from barometer.score import compute, indicators_table
-from barometer.score.estimate import REACH, reach_chao1, reach_chao_lin, reach_gee, reach_sgt, row_weights
+from barometer.score.estimate import (
+    REACH,
+    reach_chao1,
+    reach_chao_lin,
+    reach_gee,
+    reach_model_error,
+    reach_sgt,
+    row_weights,
+)
 
 END = date(2018, 4, 30)
 
@@ -32,7 +40,7 @@ def test_estimators_by_hand() -> None:
     assert reach_chao_lin(a, np.array([1.0, 4, 4, 4, 4]))[0] == pytest.approx(5.5)
     # Nothing sampled: the exact distinct count, no error.
     assert reach_chao_lin(a, np.ones(5)) == (4.0, 0.0)
-    assert REACH is reach_chao_lin
+    assert REACH is reach_sgt
 
 
 def test_smoothed_good_toulmin_by_hand() -> None:
@@ -57,24 +65,29 @@ def test_row_weights_none_when_all_read() -> None:
     np.testing.assert_array_equal(row_weights(pa.table({"sample_weight": [1.0, None, 4.0]})), [1, 1, 4])
 
 
+def _thinned(demo_lake: Path, root: Path, every: int) -> Lake:
+    """A copy of the demo lake whose last day's mentions are a 1-in-`every` sample of slices."""
+    shutil.copytree(demo_lake, root)
+    thin = Lake(str(root))
+    # The last day's mentions of every brand read in one half-hour slice out of `every` only.
+    t = thin.read("mentions", "pharma-fr", END, END)
+    ms = pc.cast(pc.cast(t["created_at"], pa.timestamp("ms")), pa.int64()).to_numpy(zero_copy_only=False)
+    day = (ms // 86_400_000) == (np.datetime64(END, "D").astype(np.int64))
+    keep = ~day | ((ms // 1_800_000) % every == 0)
+    t = t.filter(pa.array(keep))
+    w = np.where(day[keep], float(every), 1.0)
+    t = t.set_column(t.schema.get_field_index("sample_weight"), "sample_weight", pa.array(w))
+    thin.write_partition("mentions", "pharma-fr", END, t.drop_columns(["panel", "dt"]))
+    return thin
+
+
 @pytest.fixture(scope="module")
 def worlds(demo_lake: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[object, Lake, Lake]:
     """The demo's lake, and a copy whose last day's mentions are a 1-in-4 sample of slices."""
     from barometer.config import resolve_panel
 
-    root: Path = tmp_path_factory.mktemp("sampled")
-    shutil.copytree(demo_lake, root / "thin")
-    panel = resolve_panel("pharma-fr")
-    thin = Lake(str(root / "thin"))
-    # The last day's mentions of every brand read in the first half-hour of even hours only.
-    t = thin.read("mentions", panel.id, END, END)
-    ms = pc.cast(pc.cast(t["created_at"], pa.timestamp("ms")), pa.int64()).to_numpy(zero_copy_only=False)
-    day = (ms // 86_400_000) == (np.datetime64(END, "D").astype(np.int64))
-    t = t.filter(pa.array(~day | ((ms // 1_800_000) % 4 == 0)))
-    w = np.where(day[~day | ((ms // 1_800_000) % 4 == 0)], 4.0, 1.0)
-    t = t.set_column(t.schema.get_field_index("sample_weight"), "sample_weight", pa.array(w))
-    thin.write_partition("mentions", panel.id, END, t.drop_columns(["panel", "dt"]))
-    return panel, Lake(str(demo_lake)), thin
+    thin = _thinned(demo_lake, tmp_path_factory.mktemp("sampled") / "thin", 4)
+    return resolve_panel("pharma-fr"), Lake(str(demo_lake)), thin
 
 
 def _value(t: pa.Table, brand: str, ind: str, col: str = "value") -> object:
@@ -127,3 +140,43 @@ def test_a_sampled_day_with_no_row_keeps_its_count(worlds: tuple[object, Lake, L
                          part="r-end")
     est = indicators_table(compute(panel, END, none))  # type: ignore[arg-type]
     assert _value(est, b, "mentions") == _value(exact, b, "mentions")
+
+
+def test_reach_model_error_by_q() -> None:
+    # estimate.REACH_RMSE: the SGT column of the measured table, from each bin's lower bound.
+    assert reach_model_error(0.19) is None  # below REACH_MIN_Q: not published
+    assert [reach_model_error(q) for q in (0.2, 0.35, 0.45, 0.6, 0.9, 1.0)] == [0.09, 0.07, 0.03, 0.01, 0.005, 0.0]
+
+
+def test_reach_error_is_in_the_published_standard_error(worlds: tuple[object, Lake, Lake]) -> None:
+    """At q = 1/4 the estimator's measured RMSE (9 %) is part of the standard error."""
+    panel, _, thin = worlds
+    est = indicators_table(compute(panel, END, thin))  # type: ignore[arg-type]
+    sampled = [b for b in set(est["brand_id"].to_pylist()) if _value(est, b, "mention_reach", "estimated")]
+    assert len(sampled) >= 5
+    for b in sampled:
+        value, se = _value(est, b, "mention_reach"), _value(est, b, "mention_reach", "std_error")
+        assert se is not None and se >= 0.09 * value  # type: ignore[operator]
+
+
+def test_too_thin_a_sample_withholds_the_reach(demo_lake: Path, tmp_path: Path) -> None:
+    """At q = 1/8 (below 0.2) the reach is missing, not guessed; the run says why."""
+    from barometer.config import resolve_panel
+    from barometer.score import run_score
+
+    panel = resolve_panel("pharma-fr")
+    thin = _thinned(demo_lake, tmp_path / "thin8", 8)
+    run = compute(panel, END, thin)
+    withheld = run.details["withheld"]
+    # the brands with sampled rows (a quiet brand's kept slices may hold none of its mentions)
+    assert isinstance(withheld, list) and len(withheld) >= 5
+    gone = sorted(w.split(":")[0] for w in withheld)
+    assert all(run.values[b]["mention_reach"] is None for b in gone)
+    assert ("sanofi: mention_reach not published: its mentions were read at q = 0.12, below 0.2 where reach "
+            "estimates err by a third or more") in withheld
+    s = run_score(panel, END, thin)
+    assert s.status == "ok" and [e for e in s.errors if "mention_reach not published" in e] == withheld
+    t = thin.read("indicators", panel.id, END, END)
+    reach = t.filter(pc.equal(t["indicator"], "mention_reach"))
+    assert sorted(b for b, m in zip(reach["brand_id"].to_pylist(), reach["missing"].to_pylist(),
+                                    strict=True) if m) == gone

@@ -124,6 +124,7 @@ def _save_state(lake: Lake, panel: Panel, dt: date, r: Run, options: CollectOpti
     """Save the cursors for D; a rerun moves only those of the streams it read to the end (and,
     for a brand subset, of its own brands)."""
     at = cstate.load_at(lake, panel.id, dt)
+    r.record_spent()
     state = r.state
     if at is not None and not options.resume:  # a resumed run started from `at` itself
         mine = None

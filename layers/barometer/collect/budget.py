@@ -34,9 +34,13 @@ class Budget:
     usd: float
     counts_usd: float = 0.0
     counts_requests: int = 0
+    # What earlier invocations of the same date spent: the state machine resumes a day that
+    # stopped for X's rate-limit window in a new invocation, and the budget is the day's.
+    already: float = 0.0
 
     def spent(self, count: Billed) -> float:
-        return count.posts * POST_USD + count.users * USER_USD + self.counts_requests * self.counts_usd
+        return (self.already + count.posts * POST_USD + count.users * USER_USD
+                + self.counts_requests * self.counts_usd)
 
     def left(self, count: Billed) -> float:
         return self.usd - self.spent(count)

@@ -39,6 +39,8 @@ from barometer.runs import StageSummary, utcnow
 READ_SOURCES = ("posts", "counts", "mentions")
 
 
+SPENT_KEY = "budget_spent_usd"  # in the state at D: the daily budget its invocations spent
+
 class Run:
     def __init__(self, panel: Panel, dt: date, lake: Lake, client: tweepy.Client,
                  options: CollectOptions, summary: StageSummary) -> None:
@@ -58,6 +60,7 @@ class Run:
         self.prior = cstate.load_before(lake, panel.id, dt)
         at = cstate.load_at(lake, panel.id, dt) if options.resume else None
         self.state = copy.deepcopy(at if at is not None else self.prior)  # what this run leaves for the next
+        self.state.pop(SPENT_KEY, None)  # the day's budget spent so far: set by `record_spent`
         for k, v in cstate.empty().items():
             self.state.setdefault(k, v)
         self.errors: list[str] = []
@@ -78,10 +81,16 @@ class Run:
                    max_wait=options.max_wait, retries=options.retries, backoff=options.backoff,
                    search_all_interval=options.search_all_interval,
                    # A daily budget (collect/plan.py) binds daily runs; a backfill has its own caps.
-                   budget=Budget(col.daily_budget_usd, col.counts_request_usd)
+                   budget=Budget(col.daily_budget_usd, col.counts_request_usd,
+                                 already=float((at or {}).get(SPENT_KEY) or 0.0))
                    if col.daily_budget_usd is not None and options.mode == "daily" else None),
             clock=options.clock)
         self.plan: MentionPlan | None = None
+
+    def record_spent(self) -> None:
+        """Leave in the date's state what this date's invocations spent of its daily budget."""
+        if self.f.limits.budget is not None:
+            self.state[SPENT_KEY] = round(self.f.limits.budget.spent(self.f.count), 6)
 
     def raw_prefix(self, run_id: str) -> str:
         return f"raw/panel={self.panel.id}/dt={self.dt.isoformat()}/{run_id}"
@@ -126,7 +135,10 @@ class Run:
     def read(self, brand: str, source: str, first: date, key: tuple[str, str] | None,
              fn: Callable[[], object]) -> None:
         """Run a read of days [first, D]; record the span it achieved (complete, partial, none)."""
-        if self.o.resume and key is not None and self.finished(key):
+        # A budgeted run plans on every brand's counts of this run's pages: counts are free, so
+        # a resumed invocation counts again rather than plan on none (and read everything).
+        recount = key is not None and key[0] == "counted" and self.f.limits.budget is not None
+        if self.o.resume and key is not None and self.finished(key) and not recount:
             # An earlier invocation of this date read it to the end: its rows are stored.
             self.reads.add(brand, source, first, self.dt, COMPLETE)
             self.streams_done.add(key)

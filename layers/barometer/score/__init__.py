@@ -115,6 +115,8 @@ def compute(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) 
     if est is not None:
         run.std_errors = np.where(np.isnan(result.values), np.nan, est.std_errors)
         run.replicates = est.replicates
+        if est.notes:
+            run.details["withheld"] = est.notes
     return run
 
 
@@ -248,6 +250,7 @@ def run_score(panel: Panel, dt: date, lake: Lake, computed_at: datetime | None =
             f"(missing: {', '.join(i for i, v in run.values[b].items() if v is None)})" for b in low)
         gap_lines = run.gaps.warnings()
         summary.errors.extend(gap_lines)
+        summary.errors.extend(str(w) for w in run.details.get("withheld", []))  # type: ignore[attr-defined]
         leader = r.brand_ids[int(r.order()[0])] if r.brand_ids else None
         summary.details.update({
             "window_start": run.window.start.isoformat(), "window_end": run.window.end.isoformat(),

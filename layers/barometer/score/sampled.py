@@ -8,7 +8,9 @@ each row carries `sample_weight` = 1/p. When any mention row of the window has a
   of that day (`mention_counts`, the latest run's); a brand-day is sampled when it has
   sampled rows or its run lists the brand in `runs.sampled_brands` (a sample can draw none).
 - `mention_reach`: the estimator `REACH` (score/estimate.py) on the brand's rows, chosen by
-  the measurement recorded there (bench/reach_estimators.py).
+  the measurement recorded there (bench/reach_estimators.py); not published (missing) when the
+  brand's window rate q is below `REACH_MIN_Q`, and its measured error `REACH_RMSE` at q added
+  to the standard error and to each redraw.
 - `centrality`: already weighted (edges weigh 1/p, indicators._centrality).
 - standard errors of `mention_reach` and `centrality`: over `REPLICATES` bootstrap redraws of
   the sample, each sampled brand-day's non-empty slices drawn again with replacement (the
@@ -19,7 +21,7 @@ Brands whose rows were all read keep their exact values (`estimated` false, `std
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
@@ -30,7 +32,7 @@ from barometer.config import SAMPLE_SLICE_MINUTES
 from barometer.definitions import INDICATOR_IDS
 from barometer.lake.store import Lake
 from barometer.score import arrays as ar
-from barometer.score.estimate import REACH, row_weights
+from barometer.score.estimate import REACH, REACH_MIN_Q, reach_model_error, row_weights, sampling_rate
 from barometer.score.indicators import Values, WindowData, _centrality
 
 REPLICATES = 20
@@ -43,6 +45,7 @@ ESTIMATED = ("mention_reach", "centrality")
 class Estimates:
     std_errors: np.ndarray  # n × k, NaN where exact
     replicates: np.ndarray  # B × n × k raw values of each redraw (exact values repeated)
+    notes: list[str] = field(default_factory=list)  # values withheld, one line each
 
 
 def _ms(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -57,6 +60,10 @@ def _reach(mb: np.ndarray, author: np.ndarray, w: np.ndarray, brands: np.ndarray
         _, codes = np.unique(author[sel], return_inverse=True)
         out[j] = REACH(codes, w[sel])[0]
     return out
+
+
+def _rates(mb: np.ndarray, w: np.ndarray, brands: np.ndarray) -> np.ndarray:
+    return np.array([sampling_rate(w[mb == b]) for b in brands])
 
 
 def exact_mentions(data: WindowData, lake: Lake, mb: np.ndarray, day: np.ndarray,
@@ -135,9 +142,16 @@ def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Est
     counts, counted = exact_mentions(data, lake, mb, ms // DAY_MS, w)
     for b in np.flatnonzero(counted):
         values[data.brand_ids[b]]["mentions"] = float(counts[b])
-    reach = _reach(mb, author, w, brands)
+    reach, rates = _reach(mb, author, w, brands), _rates(mb, w, brands)
+    model = np.array([np.nan if (e := reach_model_error(q)) is None else e for q in rates])
+    notes = []
     for j, b in enumerate(brands):
-        values[data.brand_ids[b]]["mention_reach"] = float(reach[j])
+        if np.isnan(model[j]):  # too thin a sample: not published (estimate.REACH_MIN_Q)
+            values[data.brand_ids[b]]["mention_reach"] = None
+            notes.append(f"{data.brand_ids[b]}: mention_reach not published: its mentions were read at "
+                         f"q = {rates[j]:.2f}, below {REACH_MIN_Q} where reach estimates err by a third or more")
+        else:
+            values[data.brand_ids[b]]["mention_reach"] = float(reach[j])
     base = np.array([[np.nan if values[b][i] is None else values[b][i] for i in INDICATOR_IDS]
                      for b in data.brand_ids], dtype=np.float64)
     reps = np.repeat(base[None], REPLICATES, axis=0)
@@ -147,7 +161,9 @@ def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Est
         mult = _multipliers(mb, ms, w, rng)
         keep = mult > 0
         rows = np.repeat(np.flatnonzero(keep), mult[keep].astype(np.int64))
-        reps[r, brands, ir] = _reach(mb[rows], author[rows], w[rows], brands)
+        # the sample redrawn, and the estimator's own measured error (estimate.REACH_RMSE)
+        reps[r, brands, ir] = _reach(mb[rows], author[rows], w[rows], brands) * (
+            1.0 + model * rng.standard_normal(len(brands)))
         central, _ = _centrality(data, w * mult)
         has = ~np.isnan(base[:, ic])
         reps[r, has, ic] = central[has]
@@ -156,4 +172,7 @@ def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Est
     for col, who in ((ir, brands), (ic, np.arange(n))):
         ok = who[~np.isnan(base[who, col])]
         se[ok, col] = reps[:, ok, col].std(axis=0, ddof=1)
-    return Estimates(se, reps)
+    # The published SE: the sample's spread and the estimator's measured error, together.
+    keep = ~np.isnan(model)
+    se[brands[keep], ir] = np.hypot(se[brands[keep], ir], model[keep] * reach[keep])
+    return Estimates(se, reps, notes)
