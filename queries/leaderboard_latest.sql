@@ -1,5 +1,5 @@
 -- name: leaderboard_latest
--- description: The latest leaderboard of each panel: opinion leadership index (0-100), its three attributes, rank and sensitivity rank band.
+-- description: The latest leaderboard of each panel, per network: opinion leadership index (0-100), its three attributes, rank and sensitivity rank band. A panel on several networks has one leaderboard per network (x, bluesky) and the combined one (network all, its main leaderboard); a panel on one network has that network's.
 WITH latest AS (
     SELECT panel, max(dt) AS dt
     FROM scores
@@ -8,6 +8,7 @@ WITH latest AS (
 SELECT
     s.panel,
     s.dt,
+    coalesce(s.network, 'x') AS network,
     s.rank,
     s.brand_id,
     s.brand_name,
@@ -22,4 +23,4 @@ SELECT
 FROM scores AS s
 JOIN latest AS l
     ON s.panel = l.panel AND s.dt = l.dt
-ORDER BY s.panel, s.rank, s.brand_id
+ORDER BY s.panel, coalesce(s.network, 'x'), s.rank, s.brand_id

@@ -9,11 +9,22 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from barometer.cliargs import DEFAULT_DEADLINE_S, DEFAULT_LAKE, iso_date, lake_arg, normalise, port, positive_seconds
+from barometer.cliargs import (
+    BSKY_HANDLE_ENV,
+    BSKY_PASSWORD_ENV,
+    DEFAULT_DEADLINE_S,
+    DEFAULT_LAKE,
+    bluesky_args,
+    iso_date,
+    lake_arg,
+    normalise,
+    port,
+    positive_seconds,
+)
 from barometer.errors import BarometerError, ConfigError
 
 if TYPE_CHECKING:
-    from barometer.pipeline import LocalRun
+    from barometer.pipeline import LocalRun, XSource
 
 __all__ = ["DEFAULT_LAKE", "DEFAULT_SITE", "build_parser", "main"]
 
@@ -30,8 +41,33 @@ def _local_run(args: argparse.Namespace, panel_ref: str) -> LocalRun:
     token = os.environ.get("X_BEARER_TOKEN") if not getattr(args, "simulate", False) else None
     source = XSource(token=token, base_url=getattr(args, "x_api_url", None),
                      faults=getattr(args, "faults", None))
+    if hasattr(args, "bsky_handle") and "bluesky" in panel.networks:
+        _bluesky_login(args, panel.id, source)
     return LocalRun(panel=panel, lake=Lake(args.lake), site_dir=Path(args.site), source=source,
                     skip_bad_files=getattr(args, "skip_bad_files", False))
+
+
+def _bluesky_login(args: argparse.Namespace, panel_id: str, source: XSource) -> None:
+    """The Bluesky server and login of a run that reads Bluesky elsewhere than the embedded
+    simulator (which serves it, with its own login, when X is embedded): `--bsky-url` (default
+    bsky.social), the handle from `--bsky-handle` or $BLUESKY_HANDLE, the app password from
+    $BLUESKY_APP_PASSWORD only. A missing one is one line, exit 2, before anything is read."""
+    if source.embedded:
+        if args.bsky_url:
+            raise ConfigError(f"{args.command}: --bsky-url: X is read from the embedded simulator, which serves "
+                              "Bluesky too; give --x-api-url (an external X simulator) or $X_BEARER_TOKEN (X) "
+                              "to read Bluesky from another server")
+        return
+    source.bsky_url = args.bsky_url
+    source.bsky_handle = args.bsky_handle or os.environ.get(BSKY_HANDLE_ENV) or None
+    source.bsky_password = os.environ.get(BSKY_PASSWORD_ENV) or None
+    where = f"panel {panel_id} reads Bluesky from {source.bsky_server}"
+    if not source.bsky_handle:
+        raise ConfigError(f"{args.command}: {where}: give the account to log in as (--bsky-handle or "
+                          f"${BSKY_HANDLE_ENV}) and its app password (${BSKY_PASSWORD_ENV})")
+    if not source.bsky_password:
+        raise ConfigError(f"{args.command}: {where} as {source.bsky_handle}: set ${BSKY_PASSWORD_ENV} to its "
+                          "app password (read from the environment only)")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -189,8 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds the collector may use before it checkpoints; the next run resumes "
                         "(default: %(default).0f, the scheduled collect's limit)")
     r.add_argument("--x-api-url", help="collect from this X API host (e.g. `barometer sim serve`)")
-    r.add_argument("--simulate", action="store_true", help="use the embedded simulator even with X_BEARER_TOKEN")
+    r.add_argument("--simulate", action="store_true",
+                   help="use the embedded simulators (X and Bluesky) even with X_BEARER_TOKEN")
     r.add_argument("--faults", help="faults the embedded simulator injects (see `barometer sim serve -h`)")
+    bluesky_args(r)
     r.add_argument("--skip-bad-files", action="store_true",
                    help="score around lake files that break the lake contract (their rows count as missing) "
                         "instead of stopping with their paths")
@@ -211,7 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--deadline", type=positive_seconds, default=None,
                     help="seconds each collect run may use before it checkpoints (default: none)")
     st.add_argument("--x-api-url", help="collect from this X API host (e.g. `barometer sim serve`)")
-    st.add_argument("--simulate", action="store_true", help="use the embedded simulator even with X_BEARER_TOKEN")
+    st.add_argument("--simulate", action="store_true",
+                    help="use the embedded simulators (X and Bluesky) even with X_BEARER_TOKEN")
+    bluesky_args(st)
     lake_arg(st)
     st.add_argument("--site", default=DEFAULT_SITE)
     st.set_defaults(func=cmd_start)

@@ -12,6 +12,7 @@ import math
 import os
 from collections.abc import Mapping
 from datetime import date
+from urllib.parse import urlparse
 
 DEFAULT_LAKE = "out/lake"
 LAKE_ENV = "BAROMETER_LAKE"  # honoured by every command that takes --lake
@@ -71,6 +72,42 @@ def port(text: str) -> int:
     if not 0 <= v <= 65535:
         raise argparse.ArgumentTypeError(f"not a port (0-65535): {text!r}")
     return v
+
+
+# A real Bluesky collection logs in as a handle (an option, or this variable) with an app
+# password read from the environment only: argv shows in `ps` and lands in shell history.
+BSKY_HANDLE_ENV = "BLUESKY_HANDLE"
+BSKY_PASSWORD_ENV = "BLUESKY_APP_PASSWORD"
+
+
+def server_url(text: str) -> str:
+    """An http(s) server URL (`https://bsky.social`, `http://127.0.0.1:8788`), without a trailing /."""
+    parsed = urlparse(text.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise argparse.ArgumentTypeError(f"not a server URL (http:// or https://host[:port]): {text!r}")
+    return text.strip().rstrip("/")
+
+
+class _NoSecretOnArgv(argparse.Action):
+    """An app password given on the command line: refused in one line that does not repeat it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        parser.error(f"{option_string}: the Bluesky app password is read from ${BSKY_PASSWORD_ENV} only, "
+                     "never from the command line")
+
+
+def bluesky_args(p: argparse.ArgumentParser) -> None:
+    """Add the Bluesky login of a collecting command: `--bsky-url`, `--bsky-handle` (the app
+    password comes from $BLUESKY_APP_PASSWORD only; `--bsky-password` is refused)."""
+    p.add_argument("--bsky-url", type=server_url, metavar="URL",
+                   help="read Bluesky from this server, e.g. `barometer sim serve --network bluesky` "
+                        "(default: https://bsky.social when X is not the embedded simulator)")
+    p.add_argument("--bsky-handle", metavar="HANDLE",
+                   help=f"the Bluesky account to log in as (default: ${BSKY_HANDLE_ENV}); its app password "
+                        f"is read from ${BSKY_PASSWORD_ENV}")
+    p.add_argument("--bsky-password", "--bsky-app-password", nargs="?", action=_NoSecretOnArgv,
+                   dest="_bsky_password_refused", help=argparse.SUPPRESS)
 
 
 DATE_OPTIONS = frozenset({"--date", "--since", "--end-date"})

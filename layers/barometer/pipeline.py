@@ -54,20 +54,32 @@ def budget_hint(s: StageSummary, panel_file: str = "the panel file") -> str | No
 
 @dataclass
 class XSource:
-    """Where the collector reads X from: the embedded simulator (default) or the real API."""
+    """Where the collector reads X from: the embedded simulator (default) or the real API; and,
+    for a panel with Bluesky accounts, Bluesky. When X is embedded, Bluesky is the embedded
+    simulator beside it (its own login); otherwise Bluesky is read from `bsky_url` (a Bluesky
+    server, or `barometer sim serve --network bluesky`; None: bsky.social) as `bsky_handle`,
+    with its app password. The secrets (`token`, `bsky_password`) stay out of the repr."""
 
-    token: str | None = None  # a real bearer token: collect from api.twitter.com
+    token: str | None = field(default=None, repr=False)  # a real bearer token: collect from api.twitter.com
     base_url: str | None = None  # an external simulator (`barometer sim serve`)
     faults: str | None = None  # fault spec for the embedded simulator
-    # Bluesky (panels with Bluesky accounts): an external simulator's URL (None: the embedded
-    # one when simulated, else bsky.social) and the app-password login.
     bsky_url: str | None = None
     bsky_handle: str | None = None
-    bsky_password: str | None = None
+    bsky_password: str | None = field(default=None, repr=False)
 
     @property
     def simulated(self) -> bool:
         return self.token is None or self.base_url is not None
+
+    @property
+    def embedded(self) -> bool:
+        """X (and Bluesky beside it) from the in-process simulators (`LocalRun.embedded`)."""
+        return self.simulated and not self.base_url
+
+    @property
+    def bsky_server(self) -> str:
+        """The Bluesky server a run not on the embedded simulators reads."""
+        return self.bsky_url or "https://bsky.social"  # atproto's own default
 
 
 @dataclass

@@ -296,10 +296,13 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def connect(lake: Lake, tables: Iterable[str] = TABLES) -> Any:
+def connect(lake: Lake, tables: Iterable[str] = TABLES, by_name: bool = False) -> Any:
     """An in-memory DuckDB connection with the lake tables as views, confined to the lake: no
     file outside it can be read or written (an s3:// lake: no file at all, its tables are
-    registered Arrow datasets), and the configuration is locked so SQL cannot lift that."""
+    registered Arrow datasets), and the configuration is locked so SQL cannot lift that.
+    `by_name`: a local table's files are matched by column name (`union_by_name`), so files
+    written before a column existed (`network`...) read it as null; it reads every file's
+    footer to bind, pruned or not, so it is the fallback, not the default."""
     import duckdb
 
     con = duckdb.connect()
@@ -318,7 +321,7 @@ def connect(lake: Lake, tables: Iterable[str] = TABLES) -> Any:
             glob = _sql_string(f"{lake.path(table)}/**/*.parquet")
             con.execute(
                 f'CREATE VIEW "{table}" AS SELECT * FROM read_parquet({glob}, hive_partitioning = true, '
-                f"hive_types = {HIVE_TYPES})"
+                f"hive_types = {HIVE_TYPES}{', union_by_name = true' if by_name else ''})"
             )
         else:
             con.register(table, dataset(lake, table))
@@ -336,11 +339,25 @@ def query(sql: str, lake: Lake, engine: str = "duckdb", params: Mapping[str, str
     if not lake.exists(lake.root):
         raise QueryError(f"{lake.uri}: no lake there (build one with `barometer demo`, or pass --lake "
                          f"or set {LAKE_ENV})")
-    con = connect(lake, lake_tables(sql))
+    tables = lake_tables(sql)
     try:
-        return con.sql(local_sql, params=values).to_arrow_table()
+        return _execute(lake, tables, local_sql, values, by_name=False)
+    except duckdb.Error as e:
+        # Files written before a column existed (a lake older than `network`): DuckDB binds the
+        # first file's columns and refuses a file that lacks one. Then again, by column name.
+        text = str(e)
+        if not lake.local or not ("schema mismatch" in text or ("Binder Error" in text and "not found" in text)):
+            raise QueryError(f"query failed: {text.splitlines()[0]}") from None
+    try:
+        return _execute(lake, tables, local_sql, values, by_name=True)
     except duckdb.Error as e:
         raise QueryError(f"query failed: {str(e).splitlines()[0]}") from None
+
+
+def _execute(lake: Lake, tables: list[str], sql: str, values: dict[str, str] | None, by_name: bool) -> pa.Table:
+    con = connect(lake, tables, by_name=by_name)
+    try:
+        return con.sql(sql, params=values).to_arrow_table()
     finally:
         con.close()
 

@@ -81,7 +81,9 @@ def collect_bluesky(panel: Panel, dt: date, lake: Lake, client: Any, login: str 
         res.status = "partial"
     _write(lake, panel.id, dt, res)
     lake.put_json_gz(_state_key(panel.id, dt), new_state)
-    lake.put_json_gz(f"{reader.raw_prefix}/_manifest.json.gz", {"pages": reader.pages, "status": res.status})
+    # What `barometer reparse` needs to replay the pages: the run's clock and whether it logged in.
+    lake.put_json_gz(f"{reader.raw_prefix}/_manifest.json.gz", {"pages": reader.pages, "status": res.status,
+                                                                  "now": at.isoformat(), "authed": authed})
     return res
 
 

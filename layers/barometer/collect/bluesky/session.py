@@ -41,13 +41,17 @@ def open_client(client: Any, lake: Lake, panel: str, login: str | None, password
     """Authenticate `client` (an atproto Client): restore the stored session, else log in.
     Returns the number of logins made (0 or 1). Raises LoginRefused in one line."""
     session = stored(lake, panel)
+    base = getattr(client, "_base_url", None)
     if session:
         try:
             client.login(session_string=session)
             save(lake, panel, client.export_session_string())
             return 0
         except Exception:
-            pass
+            # Restoring points the client at the session's server; a stale session (another
+            # server, a simulator gone) must not take the password login there with it.
+            if base is not None:
+                client.update_base_url(base)
     if not login or not password:
         raise LoginRefused("bluesky: no login (BLUESKY_HANDLE and BLUESKY_APP_PASSWORD) for searchPosts")
     try:
