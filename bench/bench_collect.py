@@ -18,8 +18,8 @@ posts, refreshed posts, mentions; a brand post that mentions another brand is on
 the users (the panel's accounts, the mentions' authors; an author of several mentions, or of
 mentions of several brands, is one read). The actual reads are the run's own billed counts.
 
-Ratio = actual / minimum (target 1.00). Also: the daily cost of the 7-brand pharma panel on
-its calibrated world (a 7-day backfill first, so the daily run has its cursors).
+Ratio = actual / minimum (target 1.00). The pharma panel's daily cost, in full and within a
+daily budget, is the budget section's (bench_budget.py).
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ from pathlib import Path
 from typing import Any
 
 from _common import args_parser, emit, measure
-
-from barometer.runs import PRICE_POST_READ, PRICE_USER_READ
 
 SCALES = {"full": {"brands": 100, "backfill_days": 30}, "tiny": {"brands": 5, "backfill_days": 3}}
 DAY_BRANDS = {"full": (100, 1000), "tiny": (5, 20)}  # the simulated days under X's limits
@@ -129,24 +127,6 @@ def minimum(recs: list[dict[str, Any]], days: int) -> dict[str, dict[str, int]]:
     return out
 
 
-def reads_by_endpoint(recs: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    """(posts, users) first billed by each endpoint, in request order: where the money goes."""
-    from barometer.collect.parse import billed_ids
-
-    seen_p: set[str] = set()
-    seen_u: set[str] = set()
-    out: dict[str, tuple[int, int]] = {}
-    for r in recs:
-        if r["endpoint"] == "run" or not isinstance(r.get("body"), dict):
-            continue
-        p, u = (set(x) for x in billed_ids(r["endpoint"], r["body"]))
-        old = out.get(r["endpoint"], (0, 0))
-        out[r["endpoint"]] = (old[0] + len(p - seen_p), old[1] + len(u - seen_u))
-        seen_p |= p
-        seen_u |= u
-    return out
-
-
 def totals(per: dict[str, dict[str, int]]) -> dict[str, int]:
     return {"requests": sum(v.get("requests", 0) for v in per.values()),
             "min_requests": sum(v.get("min_requests", 0) for v in per.values()),
@@ -193,7 +173,6 @@ def main(argv: list[str] | None = None) -> int:
     scale = SCALES[args.scale]
     import shutil
 
-    from barometer.config import resolve_panel
     from barometer.lake.store import Lake
     from barometer.sim.generate import build_panel
 
@@ -230,20 +209,6 @@ def main(argv: list[str] | None = None) -> int:
                                                note=f"above minimum: {', '.join(worst)}" if worst else None)
         res[f"{mode}_cost_usd"] = measure(round(s.cost_usd, 3), "USD")
         res[f"{mode}_wall_s"] = measure(round(r[mode]["s"], 1), "s")
-    # The pharma panel's daily cost, on its calibrated world.
-    pharma = resolve_panel("pharma-fr")
-    d = pharma.demo.run_date if pharma.demo else END
-    pr = run(pharma, Lake(str(root / "pharma")), 7, d, seed=pharma.demo.seed if pharma.demo else 2018)
-    ps, pt = pr["daily"]["summary"], totals(pr["daily"]["per"])
-    by_ep = reads_by_endpoint(pages(Lake(str(root / "pharma")), pharma.id, d))
-    where = ", ".join(f"{ep} {p} posts/{u} users" for ep, (p, u) in sorted(by_ep.items()) if p or u)
-    res["pharma_daily_cost_usd"] = measure(round(ps.cost_usd, 3), "USD", 0.5,
-                                           note=f"{ps.api_requests} requests, {ps.posts_read} post reads, "
-                                                f"{ps.users_read} user reads ({where})")
-    res["pharma_daily_min_cost_usd"] = measure(
-        round(pt["min_posts"] * PRICE_POST_READ + pt["min_users"] * PRICE_USER_READ, 3), "USD",
-        note="every mention and its author, new and young brand posts, the accounts: what DESIGN's "
-             "indicators require at the panel's calibrated (2018) volume")
     # One simulated day under X's published rate limits, looped like the state machine
     # (collect_limits.py): 100 and 1,000 brands.
     from collect_limits import figures, simulated_day
