@@ -19,7 +19,16 @@ from barometer.definitions import ATTRIBUTES
 from barometer.publish.assets import build_assets, environment
 from barometer.publish.data import SiteData
 from barometer.publish.history import provisional_note
-from barometer.publish.i18n import LANG_NAMES, LANGS, STRINGS, Fmt, page_path, relative_root
+from barometer.publish.i18n import (
+    LANG_NAMES,
+    LANGS,
+    STRINGS,
+    Fmt,
+    networks_text,
+    page_path,
+    relative_root,
+    simulators_text,
+)
 from barometer.publish.incremental import DEFAULT_BUDGET_BYTES, Plan, full_plan
 from barometer.publish.vector import safe_slug
 
@@ -129,7 +138,7 @@ class BuilderBase:
         self.slug = {r["brand_id"]: safe_slug(r["brand_id"]) for r in self.brand_rows}
         local, self.tz = _tz_label(data.panel.timezone, data.updated_at)
         self.updated_local = local
-        self.data_tables = {t: self._only(getattr(data, t), self.plan.data_dates) for t in DOWNLOAD_TABLES}
+        self.data_tables = {t: self._only(data.download_table(t), self.plan.data_dates) for t in DOWNLOAD_TABLES}
         self.page_scores = self._only(data.scores, self.plan.page_dates)
         self.page_keys: dict[date, list[str]] = defaultdict(list)
         self.data_keys: dict[date, list[str]] = defaultdict(list)
@@ -179,21 +188,34 @@ class BuilderBase:
         nav = [(k, href(self.path(lang, k)), t[f"nav_{k}"]) for k in NAV]
         section = {"brand": "home", "archive_day": "archives", "indicator": "indicators",
                    "network": "home"}.get(kind, kind)
-        local, tz = (self.updated_local, self.tz) if updated_at is None else _tz_label(
-            self.d.panel.timezone, updated_at)
-        when = f.datetime(local, tz) if local else f.date(self.d.dt)
         image = share or self.share_key(lang)
         return dict(
             lang=lang, t=t, f=f, root=root, href=href, assets=self.assets, nav=nav, section=section,
             others=others, alternates=alternates, canonical=url(key_path), simulated=self.o.simulated,
             site_name=self.d.panel.display_name(lang),
             provisional=self.provisional(lang),
-            updated=t["updated"].format(when=when), dt=self.d.dt,
+            updated=self.updated_text(lang, updated_at), dt=self.d.dt,
             attributes=ATTRIBUTES, n_brands=len(self.brand_rows),
-            description=description or t["home_intro"].format(n=f.count(len(self.brand_rows), t["n_brands"])),
+            description=description or self.intro(lang),
+            simulated_text=t["simulated_text"].format(simulators=simulators_text(lang, self.panel_networks)),
             og_title=title, og_image=url(image), og_locale=OG_LOCALES[lang],
             og_alternate=[OG_LOCALES[o] for o in self.o.languages if o != lang],
             feed=href(self.path(lang, "home") + FEED))
+
+    def intro(self, lang: str, network: str | None = None, n: int | None = None) -> str:
+        """The leaderboard's opening sentence: the index of the panel's brands on its networks
+        (several: combined), or on `network` alone; also every page's description."""
+        t, f = STRINGS[lang], Fmt(lang)
+        nets = (network,) if network else self.panel_networks
+        return t["home_intro"].format(n=f.count(len(self.brand_rows) if n is None else n, t["n_brands"]),
+                                      networks=networks_text(lang, nets, combined=network is None))
+
+    def updated_text(self, lang: str, updated_at: datetime | None = None) -> str:
+        """A page's "last updated" line: `updated_at` (default: the edition's) in the panel's time zone."""
+        local, tz = (self.updated_local, self.tz) if updated_at is None else _tz_label(
+            self.d.panel.timezone, updated_at)
+        f = Fmt(lang)
+        return STRINGS[lang]["updated"].format(when=f.datetime(local, tz) if local else f.date(self.d.dt))
 
     def page(self, key_path: str, template: str, lang: str, kind: str, arg: str,
              updated_at: datetime | None = None, unit: date | None = None, raw: bytes | None = None,
@@ -213,34 +235,44 @@ class BuilderBase:
         if unit is not None:
             self.page_keys[unit].append(key_path + "index.html")
 
-    def skeleton(self, template: str, lang: str, kind: str, fields: tuple[str, ...], **ctx: Any
-                 ) -> tuple[list[str], list[int]]:
+    def skeleton(self, template: str, lang: str, kind: str, fields: tuple[str, ...], brand_card: bool = True,
+                 **ctx: Any) -> tuple[list[str], list[int]]:
         """A page template rendered once with a marker for each of `fields` (and for the page's
         argument, `arg`): ([literal, marker, literal, …], field index of each marker). `fill`
         makes one page from it: pages of one kind then cost a string join, not a render. The
         template must use those fields as plain `{{ x }}` (no test, filter or attribute); their
-        values are given HTML-escaped."""
+        values are given HTML-escaped. A field may stand for a value of the page's context
+        (`updated`). `brand_card`: the page's og:image is its brand's card (else the leaderboard's)."""
         names = ("arg", *fields)
         marks = {n: f"\x01{i}\x01" for i, n in enumerate(names)}
         key_path = self.path(lang, kind, marks["arg"])
-        share = f"{SHARE_DIR}/{marks['arg']}.png"
+        share = f"{SHARE_DIR}/{marks['arg']}.png" if brand_card else None
         base = self.context(key_path, lang, kind, marks["arg"], share=share, title=marks.get("og_title", ""),
                             description=marks.get("og_description", ""))
-        body = self.env.get_template(template).render(
-            **base, **{n: Markup(m) for n, m in marks.items() if n not in base}, **ctx)
+        body = self.env.get_template(template).render(**{**base, **{n: Markup(m) for n, m in marks.items()}},
+                                                      **ctx)
         parts = body.split("\x01")
         return parts[0::2], [int(x) for x in parts[1::2]]
 
-    def fill(self, key_path: str, sk: tuple[list[str], list[int]], arg: str, values: tuple[str, ...]) -> None:
-        """One page from a `skeleton`: its markers replaced by `arg` and the `values` of its fields."""
+    def fill(self, key_path: str, sk: tuple[list[str], list[int]], arg: str, values: tuple[str, ...],
+             raw: bytes | memoryview | None = None, unit: date | None = None) -> None:
+        """One page from a `skeleton`: its markers replaced by `arg` and the `values` of its fields
+        (and, with `raw`, its `SPLICE` by these bytes, as `page` does)."""
         lits, idx = sk
         vals = (arg, *values)
         out = [lits[0]]
         for k, lit in zip(idx, lits[1:], strict=True):
             out.append(vals[k])
             out.append(lit)
-        self.site.files[key_path + "index.html"] = "".join(out).encode("utf-8")
+        body = "".join(out)
+        if raw is None:
+            self.site.files[key_path + "index.html"] = body.encode("utf-8")
+        else:
+            head, tail = body.split(SPLICE, 1)
+            self.site.files[key_path + "index.html"] = b"".join((head.encode("utf-8"), raw, tail.encode("utf-8")))
         self.site.pages += 1
+        if unit is not None:
+            self.page_keys[unit].append(key_path + "index.html")
 
     def provisional(self, lang: str) -> dict[str, str] | None:
         """The provisional banner of a language (computed once: every page shows it)."""

@@ -25,6 +25,10 @@ BRAND_FIELDS = ("name", "og_title", "og_description", "handles", "key_figures", 
                 "hist_note", "rank_chart", "indicators", "est_legend", "topics", "posts", "badge_alt", "badge_w",
                 "embed", "compare", "compare_label", "networks")
 NETWORK_NAMES = {"x": "X", "bluesky": "Bluesky"}
+# The columns of the run date's indicators and topics a brand page shows.
+BRAND_INDICATOR_COLUMNS = ("brand_id", "indicator", "attribute", "value", "score", "contribution", "estimated",
+                           "std_error")
+BRAND_TOPIC_COLUMNS = ("brand_id", "source", "topic", "share")
 NETWORK_TEXT = {"fr": {"title": "Par réseau", "network": "Réseau", "rank": "Rang", "score": "Leadership",
                        "none": "pas de compte"},
                 "en": {"title": "By network", "network": "Network", "rank": "Rank", "score": "Leadership",
@@ -34,19 +38,21 @@ NETWORK_TEXT = {"fr": {"title": "Par réseau", "network": "Réseau", "rank": "Ra
 class BrandPages(BuilderBase):
     def _brand_tables(self) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]],
                                      dict[str, list[dict[str, Any]]]]:
+        """The run date's indicators, topics and top posts of each brand, as rows of the columns
+        the brand pages show."""
         dt = pa.scalar(self.d.dt, pa.date32())
-        inds: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        if self.d.indicators.num_rows:
-            for r in self.d.indicators.filter(pc.equal(self.d.indicators["dt"], dt)).to_pylist():
-                inds[r["brand_id"]].append(r)
-        tops: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        if self.d.topics.num_rows:
-            for r in self.d.topics.filter(pc.equal(self.d.topics["dt"], dt)).to_pylist():
-                tops[r["brand_id"]].append(r)
+        out: list[dict[str, list[dict[str, Any]]]] = []
+        for t, cols in ((self.d.indicators, BRAND_INDICATOR_COLUMNS), (self.d.topics, BRAND_TOPIC_COLUMNS)):
+            rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            if t.num_rows:
+                shown = t.filter(pc.equal(t["dt"], dt))
+                for r in shown.select([c for c in cols if c in shown.column_names]).to_pylist():
+                    rows[r["brand_id"]].append(r)
+            out.append(rows)
         posts: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in self.d.posts.to_pylist():
             posts[r["brand_id"]].append(r)
-        return inds, tops, posts
+        return out[0], out[1], posts
 
     def _brand_prep(self) -> tuple[Any, ...]:
         """What every language's brand pages share (computed once)."""
@@ -254,18 +260,26 @@ class BrandPages(BuilderBase):
         handle = p["handle"] or ""
         by = f" · {esc(t['by'].format(handle=handle))}" if handle else ""
         counts = ", ".join(f.count(p[k] or 0, t[k]) for k in ("likes", "reposts", "replies", "quotes"))
+        net = p.get("network") or "x"
+        name = NETWORK_NAMES.get(net, net)
         if self.o.simulated:
-            link = f'<p class="post-meta">{esc(t["simulated_post"].format(date=day))}</p>'
+            link = f'<p class="post-meta">{esc(t["simulated_post"].format(date=day, network=name))}</p>'
         else:
-            link = (f'<p><a href="{esc(self.post_url(handle, p["post_id"]))}" rel="external noopener">'
-                    f'{esc(t["post_link"].format(date=day))}</a></p>')
+            link = (f'<p><a href="{esc(self.post_url(handle, p["post_id"], net))}" rel="external noopener">'
+                    f'{esc(t["post_link"].format(date=day, network=name))}</a></p>')
         return (f'<li>\n<blockquote><p>{esc(p["text"] or "")}</p></blockquote>\n'
                 f'<p class="post-meta"><time datetime="{created.isoformat() if created else ""}">{esc(day)}'
                 f'</time>{by} · <strong>{esc(f.count(p["interactions"], t["interactions"]))}</strong>'
                 f' ({esc(counts)})</p>\n{link}\n</li>\n')
 
     @staticmethod
-    def post_url(handle: str | None, post_id: str | None) -> str:
+    def post_url(handle: str | None, post_id: str | None, network: str = "x") -> str:
+        """The post's page on its network (Bluesky: the record key of its `at://` URI, under the
+        author's handle, else its DID)."""
         from urllib.parse import quote
 
+        if network == "bluesky":
+            parts = (post_id or "").removeprefix("at://").split("/")
+            author = handle or parts[0]
+            return f"https://bsky.app/profile/{quote(author, safe='.:')}/post/{quote(parts[-1], safe='')}"
         return f"https://x.com/{quote(handle or 'i', safe='')}/status/{quote(post_id or '', safe='')}"

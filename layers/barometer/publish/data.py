@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from barometer.config import Panel
+from barometer.config import ALL_NETWORKS, Panel
 from barometer.definitions import INDICATOR_IDS
 from barometer.lake.store import Lake
 from barometer.publish.history import _leaderboard_rows, indicator_changes
@@ -104,6 +104,16 @@ class SiteData:
     # A panel on several networks: the run date's scores of each network alone (the leaderboard
     # shows `all`; the network switch and the brand pages show these).
     network_scores: pa.Table | None = None
+    # The downloads' rows per table (`scores`, `indicators`, `topics`; same dates as the tables
+    # above): on a panel of several networks the combined rows (`all`) and each network's, by
+    # date then network (`all` first, then the panel's order), with their `network` column;
+    # otherwise the tables above themselves. Missing: the tables above.
+    downloads: dict[str, pa.Table] = field(default_factory=dict)
+
+    def download_table(self, table: str) -> pa.Table:
+        """The rows of `table` its downloads carry (see `downloads`)."""
+        t = self.downloads.get(table)
+        return t if t is not None else getattr(self, table)
 
 
 def _published_dates(scores: pa.Table, min_coverage: float, withhold: bool = False) -> list[date]:
@@ -118,9 +128,11 @@ def _published_dates(scores: pa.Table, min_coverage: float, withhold: bool = Fal
 
 
 def _only_dates(t: pa.Table, dates: list[date]) -> pa.Table:
+    """The rows of `dates` (`t` itself when it holds no other date: no copy)."""
     if t.num_rows == 0:
         return t
-    return t.filter(pc.is_in(t["dt"], pa.array(dates, pa.date32())))
+    keep = pc.is_in(t["dt"], pa.array(dates, pa.date32()))
+    return t if pc.all(keep).as_py() else t.filter(keep)
 
 
 def load_site_data(panel: Panel, dt: date, lake: Lake, top_posts: int = TOP_POSTS,
@@ -141,8 +153,9 @@ def load_site_data(panel: Panel, dt: date, lake: Lake, top_posts: int = TOP_POST
         dates.append(dt)
     unit_dates = sorted(set(units(dates)) & set(dates)) if units is not None else list(dates)
     detail = sorted({*unit_dates, dt})
-    scores = _only_dates(scores, dates).sort_by([("dt", "ascending"), ("rank", "ascending"),
-                                                 ("brand_id", "ascending")])
+    nets = _network_order(panel)
+    scores = _sorted("scores", _only_dates(scores, dates))
+    downloads = {"scores": _with_networks("scores", scores, _only_dates(every, dates), nets)}
     table_dates = {t: set(lake.partitions(t, pid)) for t in ("scores", "indicators", "topics")}
 
     def read_detail(table: str) -> pa.Table:
@@ -150,18 +163,13 @@ def load_site_data(panel: Panel, dt: date, lake: Lake, top_posts: int = TOP_POST
         if not days:
             return lake.read(table, pid, dt, dt).slice(0, 0)
         flt = ds.field("dt").isin(pa.array(days, pa.date32()))
-        return _leaderboard_rows(lake.read(table, pid, days[0], days[-1], filter=flt))
+        t = lake.read(table, pid, days[0], days[-1], filter=flt)
+        shown = _sorted(table, _leaderboard_rows(t))
+        downloads[table] = _with_networks(table, shown, t, nets)
+        return shown
 
     indicators = read_detail("indicators")
-    if indicators.num_rows:
-        order = pc.index_in(indicators["indicator"], value_set=pa.array(INDICATOR_IDS))
-        indicators = (indicators.append_column("_o", pc.fill_null(order, len(INDICATOR_IDS)))
-                      .sort_by([("dt", "ascending"), ("brand_id", "ascending"), ("_o", "ascending"),
-                                ("indicator", "ascending")]).drop_columns(["_o"]))
     topics = read_detail("topics")
-    if topics.num_rows:
-        topics = topics.sort_by([("dt", "ascending"), ("brand_id", "ascending"), ("source", "ascending"),
-                                 ("topic", "ascending")])
 
     cur = scores.filter(pc.equal(scores["dt"], pa.scalar(dt, pa.date32())))
     gate = coverage_gate(cur, panel.scoring.min_coverage)
@@ -175,7 +183,49 @@ def load_site_data(panel: Panel, dt: date, lake: Lake, top_posts: int = TOP_POST
     return SiteData(panel=panel, dt=dt, dates=dates, scores=scores, indicators=indicators, topics=topics,
                     posts=posts, runs=runs, updated_at=updated, coverage=gate.coverage or 0.0,
                     brand_handles=brand_handles, handles=handles, unit_dates=unit_dates, table_dates=table_dates,
-                    history_changes=indicator_changes(lake, pid, scores, dates), network_scores=network_scores)
+                    history_changes=indicator_changes(lake, pid, scores, dates), network_scores=network_scores,
+                    downloads=downloads)
+
+
+# Sort keys of the site's tables after the date (and, in the downloads, the network).
+SORT_KEYS = {"scores": ["rank", "brand_id"], "indicators": ["brand_id", "_o", "indicator"],
+             "topics": ["brand_id", "source", "topic"]}
+
+
+def _sorted(table: str, t: pa.Table, networks: list[str] | None = None) -> pa.Table:
+    """`t` in the site's order: by date, then (given `networks`, the order of the `network`
+    values) by network, then by the table's keys (indicators in the definitions' order)."""
+    if t.num_rows == 0:
+        return t
+    extra = []
+    if table == "indicators":
+        order = pc.index_in(t["indicator"], value_set=pa.array(INDICATOR_IDS))
+        t = t.append_column("_o", pc.fill_null(order, len(INDICATOR_IDS)))
+        extra.append("_o")
+    keys = ["dt"]
+    if networks is not None and "network" in t.column_names:
+        rank = pc.index_in(t["network"], value_set=pa.array(networks, pa.string()))
+        t = t.append_column("_n", pc.fill_null(rank, len(networks)))
+        extra.append("_n")
+        keys += ["_n", "network"]
+    keys += SORT_KEYS[table]
+    order = pc.sort_indices(t, sort_keys=[(k, "ascending") for k in keys])
+    if np.array_equal(order.to_numpy(), np.arange(t.num_rows)):  # already in order: no copy
+        return t.drop_columns(extra)
+    return t.take(order).drop_columns(extra)
+
+
+def _network_order(panel: Panel) -> list[str]:
+    """The order of the downloads' networks: the combined rows, then the panel's networks."""
+    return [ALL_NETWORKS, *(n for n in panel.networks if n != ALL_NETWORKS)]
+
+
+def _with_networks(table: str, shown: pa.Table, every: pa.Table, networks: list[str]) -> pa.Table:
+    """The downloads' rows: `shown` (the leaderboard's network) when it is every row, else
+    every network's rows, sorted by date then network."""
+    if every.num_rows == shown.num_rows:
+        return shown
+    return _sorted(table, every, networks)
 
 
 def _network_scores(every: pa.Table, dt: date) -> pa.Table | None:
@@ -212,7 +262,7 @@ def _handles(panel: Panel, dt: date, lake: Lake
     return by_account, brand_handles, handles
 
 
-POST_COLUMNS = ["post_id", "brand_id", "account_id", "created_at", "kind", "text", "likes", "reposts",
+POST_COLUMNS = ["post_id", "brand_id", "network", "account_id", "created_at", "kind", "text", "likes", "reposts",
                 "replies", "quotes", "deleted", "observed_at"]
 
 
@@ -223,7 +273,8 @@ def _top_posts(lake: Lake, pid: str, dt: date, wstart: date, wend: date, n: int,
                       "created_at": pa.array([], pa.timestamp("ms")), "text": pa.array([], pa.string()),
                       "likes": pa.array([], pa.int64()), "reposts": pa.array([], pa.int64()),
                       "replies": pa.array([], pa.int64()), "quotes": pa.array([], pa.int64()),
-                      "interactions": pa.array([], pa.int64()), "handle": pa.array([], pa.string())})
+                      "interactions": pa.array([], pa.int64()), "handle": pa.array([], pa.string()),
+                      "network": pa.array([], pa.string())})
     if n <= 0 or not lake.partitions("posts", pid):
         return empty
     start_ts = datetime.combine(wstart, datetime.min.time())
@@ -233,27 +284,22 @@ def _top_posts(lake: Lake, pid: str, dt: date, wstart: date, wend: date, n: int,
     posts = lake.read("posts", pid, wstart, dt, columns=[*POST_COLUMNS, "dt"], filter=flt)
     if posts.num_rows == 0:
         return empty
-    # Sorts run on row indices over the small columns; the wide ones (text) are taken once at the end.
-    # Latest observation per post.
-    idx = pc.sort_indices(posts.select(["post_id", "observed_at", "dt"]),
-                          sort_keys=[("post_id", "ascending"), ("observed_at", "descending"),
-                                     ("dt", "descending")])
-    ids = pc.take(posts["post_id"], idx).combine_chunks()
-    first = np.ones(len(ids), dtype=bool)
-    if len(ids) > 1:
-        first[1:] = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1)).to_numpy(zero_copy_only=False)
-    idx = pc.filter(idx, pa.array(first))
-    small = posts.select(["brand_id", "created_at", "post_id", "kind", "deleted",
-                          "likes", "reposts", "replies", "quotes"]).take(idx)
-    keep = pc.and_(pc.not_equal(pc.fill_null(small["kind"], ""), "repost"),
-                   pc.invert(pc.fill_null(small["deleted"], False)))
-    idx, small = pc.filter(idx, keep), small.filter(keep)
-    if small.num_rows == 0:
+    # Row indices are narrowed down on whole columns (masks, sums, codes); the rows' texts are
+    # taken once at the end, for the few rows kept.
+    idx = _latest_observations(posts)
+    keep = pc.and_(pc.not_equal(pc.fill_null(posts["kind"], ""), "repost"),
+                   pc.invert(pc.fill_null(posts["deleted"], False)))
+    idx = pc.filter(idx, pc.take(keep, idx))
+    if len(idx) == 0:
         return empty
-    inter = pc.fill_null(small["likes"], 0)
+    inter = pc.fill_null(posts["likes"], 0)
     for c in ("reposts", "replies", "quotes"):
-        inter = pc.add(inter, pc.fill_null(small[c], 0))
-    small = small.append_column("interactions", inter)
+        inter = pc.add(inter, pc.fill_null(posts[c], 0))
+    inter = pc.take(inter, idx)
+    # Only a brand's posts with at least its n-th most interactions can rank in its top n.
+    cand = _top_candidates(pc.take(_codes(posts["brand_id"]), idx), inter, n)
+    idx, inter = pc.filter(idx, cand), pc.filter(inter, cand)
+    small = posts.select(["brand_id", "created_at", "post_id"]).take(idx).append_column("interactions", inter)
     order = pc.sort_indices(small, sort_keys=[("brand_id", "ascending"), ("interactions", "descending"),
                                               ("created_at", "descending"), ("post_id", "ascending")])
     brands = pc.take(small["brand_id"], order).combine_chunks()
@@ -269,6 +315,46 @@ def _top_posts(lake: Lake, pid: str, dt: date, wstart: date, wend: date, n: int,
                for a, b in zip(posts["account_id"].to_pylist(), posts["brand_id"].to_pylist(), strict=True)]
     posts = posts.append_column("handle", pa.array(handles, pa.string()))
     return posts.select(empty.column_names)
+
+
+def _latest_observations(posts: pa.Table) -> pa.Array:
+    """Row indices of each post's latest observation (latest `observed_at`, then `dt`; the first
+    row of a tie); posts without an id are left out. Posts are told apart by a dictionary code
+    (a sort on integers, not on the ids' text)."""
+    codes = _codes(posts["post_id"])
+    keys = pa.table({"code": codes, "observed_at": posts["observed_at"], "dt": posts["dt"]})
+    idx = pc.sort_indices(keys, sort_keys=[("code", "ascending"), ("observed_at", "descending"),
+                                           ("dt", "descending")])
+    code = pc.take(codes, idx)
+    valid = code.is_valid().to_numpy(zero_copy_only=False)
+    c = np.asarray(pc.fill_null(code, -1).to_numpy(zero_copy_only=False))
+    first = valid.copy()
+    if len(c) > 1:
+        first[1:] &= c[1:] != c[:-1]
+    return pc.filter(idx, pa.array(first))
+
+
+def _codes(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """A dictionary code per value (one dictionary for every chunk; null stays null)."""
+    enc = pc.dictionary_encode(values)
+    return (enc.combine_chunks() if isinstance(enc, pa.ChunkedArray) else enc).indices
+
+
+def _top_candidates(codes: pa.Array, inter: pa.ChunkedArray | pa.Array, n: int) -> pa.Array:
+    """Rows that may be among their brand's n most engaging posts (`codes`: the brands'
+    dictionary codes): interactions at least the brand's n-th highest (ties kept), and every
+    row without a brand (left to the exact sort)."""
+    b = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False)).astype(np.int64)
+    v = np.asarray(pc.cast(inter, pa.int64()).to_numpy(zero_copy_only=False))
+    if len(b) == 0:
+        return pa.array([], pa.bool_())
+    order = np.lexsort((-v, b))  # by brand, most interactions first
+    sb = b[order]
+    first = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])
+    last = np.r_[first[1:], len(sb)] - 1
+    threshold = np.zeros(int(b.max()) + 2, np.int64)  # the last slot: rows without a brand
+    threshold[sb[first]] = v[order[np.minimum(first + n - 1, last)]]
+    return pa.array((b < 0) | (v >= threshold[b]))
 
 
 def read_runs(lake: Lake, panel: str, start: date | None = None, end: date | None = None) -> pa.Table:

@@ -5,6 +5,10 @@ Per published date (`downloads/<date>/`, built in the incremental data units): e
 - `<table>.csv`: UTF-8 with a byte-order mark, `,` and a decimal point, rounded values;
 - `<table>-fr.csv`: the same for French Excel: `;` and a decimal comma;
 - `<table>.json`: an array of objects, full values.
+On a panel of several networks these files, the workbook and the history's Parquet carry every
+network's rows: the combined ones (`network` = `all`, the leaderboard's) then each network's
+alone, by date then network (see `SiteData.downloads`); the wide CSV files and the brands' JSON
+follow the leaderboard (`all`).
 Per edition (the run date): `edition.xlsx`, a workbook of the edition (its scores, indicators,
 topics; one sheet each, see `xlsx`). For the whole history (`downloads/history/`):
 `scores.parquet` (every published date), and the index and the rank by brand and date as wide
@@ -29,7 +33,7 @@ from barometer.publish.ranks import history
 from barometer.publish.vector import (
     BOM,
     concat_groups,
-    excel_csvs,
+    excel_csv_groups,
     fixed,
     group_bounds,
     json_documents,
@@ -72,11 +76,11 @@ class DataFiles(BuilderBase):
                 continue
             bounds = group_bounds(t["dt"])
             docs = json_documents(t, bounds)
-            for (day, a, b), doc in zip(bounds, docs, strict=True):
+            csvs = excel_csv_groups(t, bounds, tuple((sep, dec) for _, sep, dec in CSV_VARIANTS))
+            for i, ((day, _, _), doc) in enumerate(zip(bounds, docs, strict=True)):
                 base = f"{DOWNLOADS}/{day.isoformat()}/{table}"
-                csvs = excel_csvs(t.slice(a, b - a), tuple((sep, dec) for _, sep, dec in CSV_VARIANTS))
-                for (suffix, _, _), body in zip(CSV_VARIANTS, csvs, strict=True):
-                    self.site.files[f"{base}{suffix}.csv"] = body
+                for (suffix, _, _), files in zip(CSV_VARIANTS, csvs, strict=True):
+                    self.site.files[f"{base}{suffix}.csv"] = files[i]
                     self.data_keys[day].append(f"{base}{suffix}.csv")
                 self.site.files[base + ".json"] = doc
                 self.data_keys[day].append(base + ".json")
@@ -87,13 +91,12 @@ class DataFiles(BuilderBase):
         key = f"{DOWNLOADS}/{dt.isoformat()}/{XLSX}"
         one = pa.scalar(dt, pa.date32())
         sheets = {name: (t.filter(pc.equal(t["dt"], one)) if t.num_rows else t)
-                  for name, t in (("scores", self.d.scores), ("indicators", self.d.indicators),
-                                  ("topics", self.d.topics))}
+                  for name, t in ((name, self.d.download_table(name)) for name in DOWNLOAD_TABLES)}
         created = self.d.updated_at or datetime.combine(dt, datetime.min.time())
         self.site.files[key] = workbook(sheets, created, f"{self.d.panel.name} {dt.isoformat()}")
         self.data_keys[dt].append(key)
         self.xlsx_dates.add(dt)
-        self.site.files[f"{HISTORY}/scores.parquet"] = parquet_bytes(self.d.scores)
+        self.site.files[f"{HISTORY}/scores.parquet"] = parquet_bytes(self.d.download_table("scores"))
         h = history(self)
         names = [r["brand_name"] or r["brand_id"] for r in self.brand_rows]
         for suffix, sep, dec in CSV_VARIANTS:

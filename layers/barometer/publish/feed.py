@@ -45,21 +45,26 @@ class FeedPages(BuilderBase):
             first = pa.scalar(self.d.dates[-FEED_ENTRIES], pa.date32())
             s = s.filter(pc.greater_equal(s["dt"], first))
         out: list[dict[str, Any]] = []
-        bounds = group_bounds(s["dt"]) if s.num_rows else []
-        names = pc.coalesce(s["brand_name"], s["brand_id"]).to_pylist() if s.num_rows else []
+        bounds = (group_bounds(s["dt"]) if s.num_rows else [])[::-1][:FEED_ENTRIES]
         rank = s["rank"].to_numpy(zero_copy_only=False).astype(float) if s.num_rows else np.zeros(0)
         prev = (s["rank_prev"].to_numpy(zero_copy_only=False).astype(float) if s.num_rows else np.zeros(0))
-        lead = s["leadership"].to_pylist() if s.num_rows else []
-        computed = s["computed_at"].to_pylist() if s.num_rows else []
-        for day, a, b in bounds[::-1][:FEED_ENTRIES]:
+        picks = []  # per edition: the rows of its top three and of its biggest moves
+        for _, a, b in bounds:
             order = a + np.argsort(rank[a:b], kind="stable")
-            top = [(int(rank[i]), names[i], lead[i]) for i in order[:3]]
             delta = prev[a:b] - rank[a:b]
             moved = [a + j for j in np.argsort(-np.abs(np.nan_to_num(delta)), kind="stable")[:MOVES]
                      if np.isfinite(delta[j]) and delta[j] != 0]
-            moves = [(names[i], int(prev[i] - rank[i]), int(rank[i])) for i in moved]
-            stamps = [c for c in computed[a:b] if c is not None]
-            out.append({"day": day, "top": top, "moves": moves, "updated": max(stamps) if stamps else None})
+            picks.append(([int(i) for i in order[:3]], [int(i) for i in moved]))
+        rows = sorted({i for top, moved in picks for i in top + moved})
+        at = {i: k for k, i in enumerate(rows)}
+        shown = s.take(pa.array(rows, pa.int64())) if rows else s.slice(0, 0)
+        names = pc.coalesce(shown["brand_name"], shown["brand_id"]).to_pylist() if rows else []
+        lead = shown["leadership"].to_pylist() if rows else []
+        for (day, a, b), (top, moved) in zip(bounds, picks, strict=True):
+            stamp = pc.max(s["computed_at"].slice(a, b - a)).as_py()
+            out.append({"day": day, "top": [(int(rank[i]), names[at[i]], lead[at[i]]) for i in top],
+                        "moves": [(names[at[i]], int(prev[i] - rank[i]), int(rank[i])) for i in moved],
+                        "updated": stamp})
         self._editions = out
         return out
 

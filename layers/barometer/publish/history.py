@@ -51,18 +51,31 @@ def _leaderboard_rows(t: pa.Table) -> pa.Table:
     return t.filter(is_all) if pc.any(is_all).as_py() else t
 
 
+def _coverage_matrix(s: pa.Table, brands: list[str], dates: list[date]) -> np.ndarray:
+    """brands × dates of the scores' `coverage` (NaN where a brand has no row or no value; a
+    (brand, date) given twice: its last row)."""
+    cov = np.full((len(brands), len(dates)), np.nan)
+    if s.num_rows == 0:
+        return cov
+
+    def column(x: pa.ChunkedArray | pa.Array, fill: float | int) -> np.ndarray:
+        return np.asarray(pc.fill_null(x, fill).to_numpy(zero_copy_only=False))
+
+    bi = column(pc.index_in(s["brand_id"], value_set=pa.array(brands, pa.string())), -1)
+    di = column(pc.index_in(s["dt"], value_set=pa.array(dates, pa.date32())), -1)
+    c = column(pc.cast(s["coverage"], pa.float64()), np.nan)
+    keep = (bi >= 0) & (di >= 0) & ~np.isnan(c)
+    cov[bi[keep], di[keep]] = c[keep]
+    return cov
+
+
 def indicator_changes(lake: Lake, panel_id: str, scores: pa.Table, dates: list[date]) -> dict[str, list[Change]]:
     """brand id → the indicators that entered or left its index, date by date (published dates)."""
     if len(dates) < 2 or scores.num_rows == 0 or "coverage" not in scores.column_names:
         return {}
     s = _leaderboard_rows(scores)
-    brands = sorted(set(s["brand_id"].to_pylist()))
-    bi = {b: i for i, b in enumerate(brands)}
-    di = {d: j for j, d in enumerate(dates)}
-    cov = np.full((len(brands), len(dates)), np.nan)
-    for b, d, c in zip(s["brand_id"].to_pylist(), s["dt"].to_pylist(), s["coverage"].to_pylist(), strict=True):
-        if d in di and c is not None:
-            cov[bi[b], di[d]] = c
+    brands = sorted(set(pc.unique(s["brand_id"]).to_pylist()))
+    cov = _coverage_matrix(s, brands, dates)
     changed = np.zeros(len(dates), dtype=bool)
     both = np.isfinite(cov[:, 1:]) & np.isfinite(cov[:, :-1])
     changed[1:] = (both & (np.abs(cov[:, 1:] - cov[:, :-1]) > 1e-9)).any(axis=0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import datetime as _dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,37 @@ NBSP = "\u00a0"  # between a count and its noun
 NNBSP = "\u202f"  # French thousands separator and space before %
 DASH = "–"  # en dash (ranges)
 MISSING = "—"  # em dash (no data)
+
+
+NETWORK_NAMES = {"x": "X", "bluesky": "Bluesky"}
+
+
+def _names(lang: str, networks: Sequence[str]) -> str:
+    names = [NETWORK_NAMES.get(n, n) for n in networks] or [NETWORK_NAMES["x"]]
+    last = " et " if lang == "fr" else " and "
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + last + names[-1]
+
+
+def networks_text(lang: str, networks: Sequence[str], combined: bool = False) -> str:
+    """The networks a text is about, named for a sentence ("sur X", "sur X et Bluesky"); with
+    `combined`, an index over several of them says so ("X et Bluesky réunis", "X and Bluesky
+    combined"). No network (a panel without accounts): X."""
+    text = _names(lang, networks)
+    if combined and len(networks) > 1:
+        text += " réunis" if lang == "fr" else " combined"
+    return text
+
+
+def simulators_text(lang: str, networks: Sequence[str]) -> str:
+    """What simulated the data: "simulateur de l'API X", "X and Bluesky API simulators"."""
+    several = len(networks) > 1
+    if lang == "fr":
+        return f"simulateurs des API {_names(lang, networks)}" if several else \
+            f"simulateur de l'API {_names(lang, networks)}"
+    if several:
+        return f"{_names(lang, networks)} API simulators"
+    name = _names(lang, networks)
+    return f"{'an' if name[:1] in 'AEFHILMNORSX' else 'a'} {name} API simulator"
 
 
 def page_path(lang: str, default: str, kind: str, arg: str = "") -> str:
@@ -150,13 +182,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "lang_label": "Langue",
         "switch_to": "Read in English",
         "simulated": "Données simulées",
-        "simulated_text": "ce classement est calculé à partir d'un monde simulé (simulateur de l'API X), "
+        "simulated_text": "ce classement est calculé à partir d'un monde simulé ({simulators}), "
                           "pas de données réelles.",
         "updated": "Mis à jour le {when}",
         "data_of": "Données au {date}",
         "window": "Fenêtre d'analyse : du {start} au {end}",
         "home_title": "Classement du leadership d'opinion",
-        "home_intro": "Indice de leadership d'opinion (0 à 100) de {n} sur X, "
+        "home_intro": "Indice de leadership d'opinion (0 à 100) de {n} sur {networks}, "
                       "calculé à partir de huit indicateurs regroupés en trois attributs.",
         "lb_caption": "Classement au {date} : rang, évolution, indice de leadership, attributs et fourchette "
                       "de rang",
@@ -210,7 +242,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "posts_intro": "Publications de la marque créées dans la fenêtre, classées par interactions "
                        "(j'aime, reposts, réponses, citations ; dernière observation).",
         "no_posts": "Aucune publication sur la fenêtre.",
-        "post_link": "Voir la publication du {date} sur X",
+        "post_link": "Voir la publication du {date} sur {network}",
         "interactions": "interaction|interactions",
         "likes": "j'aime|j'aime",
         "reposts": "repost|reposts",
@@ -259,13 +291,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "lang_label": "Language",
         "switch_to": "Lire en français",
         "simulated": "Simulated data",
-        "simulated_text": "this leaderboard is computed from a simulated world (an X API simulator), "
+        "simulated_text": "this leaderboard is computed from a simulated world ({simulators}), "
                           "not from real data.",
         "updated": "Last updated {when}",
         "data_of": "Data as of {date}",
         "window": "Analysis window: {start} to {end}",
         "home_title": "Opinion leadership ranking",
-        "home_intro": "Opinion leadership index (0 to 100) of {n} on X, computed from eight "
+        "home_intro": "Opinion leadership index (0 to 100) of {n} on {networks}, computed from eight "
                       "indicators grouped in three attributes.",
         "lb_caption": "Ranking as of {date}: rank, change, leadership index, attributes and rank band",
         "col_rank": "Rank",
@@ -318,7 +350,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "posts_intro": "Brand posts created in the window, by interactions (likes, reposts, replies, "
                        "quotes; latest observation).",
         "no_posts": "No post over the window.",
-        "post_link": "View the post of {date} on X",
+        "post_link": "View the post of {date} on {network}",
         "interactions": "interaction|interactions",
         "likes": "like|likes",
         "reposts": "repost|reposts",
@@ -366,7 +398,7 @@ STRINGS["en"].update(EXTRA["en"])
 METHOD: dict[str, dict[str, str]] = {
     "fr": {
         "intro": "L'indice de leadership d'opinion (0 à 100) mesure la place d'une marque dans la "
-                 "conversation sur X par rapport aux autres marques du panel. Il agrège huit "
+                 "conversation sur {networks} par rapport aux autres marques du panel. Il agrège huit "
                  "indicateurs, regroupés en trois attributs. Cette page est générée à partir des "
                  "définitions utilisées par le calcul : elle ne peut pas s'en écarter.",
         "window": "Fenêtre d'analyse : les {days} jours qui se terminent à la date de calcul (incluse).",
@@ -421,7 +453,7 @@ METHOD: dict[str, dict[str, str]] = {
     },
     "en": {
         "intro": "The opinion leadership index (0 to 100) measures a brand's place in the conversation on "
-                 "X relative to the other brands of the panel. It aggregates eight indicators, grouped in "
+                 "{networks} relative to the other brands of the panel. It aggregates eight indicators, grouped in "
                  "three attributes. This page is generated from the definitions the scoring uses, so it "
                  "cannot drift from them.",
         "window": "Analysis window: the {days} days ending on the run date (inclusive).",

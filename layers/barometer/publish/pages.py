@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pyarrow.compute as pc
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from barometer.definitions import ATTRIBUTES, INDICATORS, indicators_of
 from barometer.publish.base import SPLICE, BuilderBase, _tz_label
-from barometer.publish.i18n import METHOD, STRINGS, Fmt, relative_root
+from barometer.publish.i18n import METHOD, STRINGS, Fmt, networks_text, relative_root
 from barometer.publish.vector import (
+    Keyed,
     concat_groups_bytes,
+    concat_groups_views,
     group_bounds,
     leaderboard_columns,
     leaderboard_rows,
 )
 
 PRINT_TOP = 25  # rows of the leaderboard a printed edition shows
+# An archive page's own fields, in `fill` order (see `BuilderBase.skeleton`).
+ARCHIVE_FIELDS = ("day_title", "updated", "pager", "caption", "downloads")
 NETWORK_NAMES = {"x": "X", "bluesky": "Bluesky"}
 NETWORK_TEXT = {"fr": {"label": "Réseau", "all": "Tous les réseaux", "title": "Classement sur {net}"},
                 "en": {"label": "Network", "all": "All networks", "title": "Leaderboard on {net}"}}
@@ -37,7 +41,8 @@ class SitePages(BuilderBase):
                   rows=Markup(SPLICE), n=self.brands.num_rows, window=w, ranks=self.rank_chart(lang),
                   edition=[link for tb in self.download_links(lang, self.d.dt) for link in tb["links"]
                            if tb["table"] in (STRINGS[lang]["table_scores"], "XLSX")],
-                  print_top=PRINT_TOP, title=STRINGS[lang]["card_board"].format(date=Fmt(lang).date(self.d.dt)))
+                  print_top=PRINT_TOP, title=STRINGS[lang]["card_board"].format(date=Fmt(lang).date(self.d.dt)),
+                  intro=self.intro(lang, n=self.brands.num_rows))
 
     def network_switch(self, lang: str, key: str, current: str | None = None) -> list[dict[str, Any]]:
         """The leaderboard's network switch (all / X / Bluesky): plain links, no JS; [] on one network."""
@@ -68,11 +73,11 @@ class SitePages(BuilderBase):
                       networks=self.network_switch(lang, key, net), networks_label=NETWORK_TEXT[lang]["label"],
                       heading=title, rows=Markup(SPLICE),
                       n=rows_t.num_rows, window=self.window(), ranks=None, edition=[], print_top=PRINT_TOP,
-                      title=title)
+                      title=title, intro=self.intro(lang, net, n=rows_t.num_rows))
 
     def methodology(self, lang: str) -> None:
         s = self.d.panel.scoring
-        m = METHOD[lang]
+        m = dict(METHOD[lang], intro=METHOD[lang]["intro"].format(networks=networks_text(lang, self.panel_networks)))
         groups = []
         for a in ATTRIBUTES:
             groups.append({
@@ -106,8 +111,10 @@ class SitePages(BuilderBase):
                      "finished": clock(r["finished_at"]), "duration": _duration(f, r["started_at"], r["finished_at"]),
                      "brands": f.int(r["brands_ok"] or 0)} for r in runs]
         note = (t["runs_clock_sim"] if self.o.simulated else t["runs_clock"]).format(tz=tz)
+        nets = self.panel_networks
+        networks_note = t["data_networks"].format(networks=networks_text(lang, nets)) if len(nets) > 1 else ""
         self.page(self.path(lang, "data"), "data.html.j2", lang, "data", "", days=days, runs=run_rows, tz=tz,
-                  clock_note=note, history=self.history_links(lang))
+                  clock_note=note, history=self.history_links(lang), networks_note=networks_note)
 
     def run_clock(self, runs: list[dict[str, Any]]) -> tuple[Callable[[datetime | None], str], str]:
         """How the data page shows a run's times: in the panel's time zone, on the run's own clock.
@@ -127,6 +134,12 @@ class SitePages(BuilderBase):
 
         return clock, _tz_label(self.d.panel.timezone, datetime(2000, 1, 1))[1]
 
+    def archive_columns(self) -> dict[str, Keyed]:
+        """The archive leaderboards' language-independent columns (computed once)."""
+        if not hasattr(self, "_archive_columns"):
+            self._archive_columns = leaderboard_columns(self.page_scores) if self.page_scores.num_rows else {}
+        return self._archive_columns
+
     def archives(self, lang: str) -> None:
         f = Fmt(lang)
         dates = self.d.dates
@@ -137,26 +150,44 @@ class SitePages(BuilderBase):
         if scores.num_rows == 0:
             return
         bounds = group_bounds(scores["dt"])
-        index = {d: i for i, d in enumerate(dates)}
         updated = {r["dt"]: r["computed_at_max"] for r in scores.group_by("dt").aggregate(
             [("computed_at", "max")]).to_pylist()}
-        sample_key = self.path(lang, "archive_day", "x")
-        prefix = relative_root(sample_key) + self.path(lang, "brand", "\0").split("\0")[0]
-        if not hasattr(self, "_archive_columns"):
-            self._archive_columns = leaderboard_columns(scores)
-        rows = leaderboard_rows(scores, lang, prefix, bars=False, columns=self._archive_columns)
-        tables = concat_groups_bytes(rows, bounds)
-        for (day, a, b), html in zip(bounds, tables, strict=True):
-            i = index[day]
-            prev = dates[i - 1] if i > 0 else None
-            nxt = dates[i + 1] if i + 1 < len(dates) else None
-            self.page(self.path(lang, "archive_day", day.isoformat()), "archive_day.html.j2", lang,
-                      "archive_day", day.isoformat(), updated_at=updated.get(day), unit=day,
-                      day=day, rows=Markup(SPLICE), raw=html, n=b - a, downloads=self.download_links(lang, day),
-                      prev=self.path(lang, "archive_day", prev.isoformat()) if prev else "",
-                      next=self.path(lang, "archive_day", nxt.isoformat()) if nxt else "",
-                      prev_date=f.date(prev) if prev else "", next_date=f.date(nxt) if nxt else "",
-                      latest=day == self.d.dt)
+        root = relative_root(self.path(lang, "archive_day", "x"))
+        prefix = root + self.path(lang, "brand", "\0").split("\0")[0]
+        rows = leaderboard_rows(scores, lang, prefix, bars=False, columns=self.archive_columns())
+        tables = concat_groups_views(rows, bounds)
+        # One render of the template, then a string join per date (see `skeleton`).
+        sk = self.skeleton("archive_day.html.j2", lang, "archive_day", ARCHIVE_FIELDS, brand_card=False,
+                           rows=Markup(SPLICE))
+        for (day, _, _), html in zip(bounds, tables, strict=True):
+            iso = day.isoformat()
+            fields = self.archive_fields(lang, day, root, updated.get(day))
+            self.fill(self.path(lang, "archive_day", iso), sk, iso, fields, raw=html, unit=day)
+
+    def archive_fields(self, lang: str, day: date, root: str, updated_at: datetime | None) -> tuple[str, ...]:
+        """An archive page's `ARCHIVE_FIELDS`, HTML-escaped: its title, last update, pager (previous
+        and next dates, the latest ranking), caption and download links (or "being prepared")."""
+        t, f = STRINGS[lang], Fmt(lang)
+        if not hasattr(self, "_date_index"):
+            self._date_index = {d: i for i, d in enumerate(self.d.dates)}
+        dates, i = self.d.dates, self._date_index[day]
+        pager = []
+        for j, rel, label in ((i - 1, "prev", "previous"), (i + 1, "next", "next")):
+            if 0 <= j < len(dates):
+                href, when = escape(root + self.path(lang, "archive_day", dates[j].isoformat())), f.date(dates[j])
+                pager.append(f'<li><a href="{href}" rel="{rel}">{escape(t[label])} ({escape(when)})</a></li>')
+        if day != self.d.dt:
+            home = escape(root + self.path(lang, "home") or "./")
+            pager.append(f'<li><a href="{home}">{escape(t["see_latest"])}</a></li>')
+        links = []
+        for tb in self.download_links(lang, day):
+            links += [f'<li><a href="{escape(root + link["path"])}" download>{escape(link["label"])}</a></li>\n'
+                      for link in tb["links"]]
+            if not tb["links"] and tb["pending"]:
+                links.append(f'<li>{escape(tb["table"])} : {escape(t["pending"])}</li>')
+        return (str(escape(t["archive_day_title"].format(date=f.date(day)))),
+                str(escape(self.updated_text(lang, updated_at))), "".join(pager),
+                str(escape(t["archive_caption"].format(date=f.date(day)))), "".join(links))
 
 
 def _duration(f: Fmt, start: datetime | None, end: datetime | None) -> str:

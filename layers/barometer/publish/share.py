@@ -23,7 +23,7 @@ import numpy as np
 
 from barometer.publish import raster
 from barometer.publish.base import SHARE_DIR, BuilderBase
-from barometer.publish.i18n import STRINGS, Fmt
+from barometer.publish.i18n import STRINGS, Fmt, networks_text
 
 W, H = 1200, 630
 WHITE, SOFT, INK, MUTED, ACCENT, TRACK = "#ffffff", "#f4f4f5", "#18181b", "#52525b", "#1d4ed8", "#e4e4e7"
@@ -151,7 +151,8 @@ class SharePages(BuilderBase):
         top = [(str(r["rank"]), r["brand_name"] or r["brand_id"], f.num(r["leadership"]),
                 float(r["leadership"]) if r["leadership"] is not None else float("nan")) for r in self.brand_rows[:5]]
         title = t["card_board"].format(date=when)
-        self._draw([(self.share_key(lang), (site, t["card_tagline"], sim, title, top))],
+        tagline = t["card_tagline"].format(networks=networks_text(lang, self.panel_networks))
+        self._draw([(self.share_key(lang), (site, tagline, sim, title, top))],
                    lambda args: board_card(_template(*args[:3]), *args[3:]))
 
     def share_brand_cards(self) -> None:
@@ -162,7 +163,8 @@ class SharePages(BuilderBase):
         n = len(self.brand_rows)
         site = self.d.panel.display_name(langs[0])
         sim = " · ".join(STRINGS[lang]["simulated"] for lang in langs) if self.o.simulated else ""
-        tagline = " · ".join(STRINGS[lang]["card_tagline"] for lang in langs[:2])
+        tagline = " · ".join(STRINGS[lang]["card_tagline"].format(networks=networks_text(lang, self.panel_networks))
+                             for lang in langs[:2])
         head = (site, tagline, sim, f"/ {f.int(n)}", "Leadership (0–100)", self.d.dt.isoformat())
         made: dict[str, Any] = {}
 

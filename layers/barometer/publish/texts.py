@@ -14,7 +14,9 @@ EXTRA: dict[str, dict[str, str]] = {
         "n_points": "point|points",
         "n_days": "jour|jours",
         "handles": "Comptes X",
-        "simulated_post": "Publication simulée du {date} (pas de lien vers X)",
+        "simulated_post": "Publication simulée du {date} (pas de lien vers {network})",
+        "data_networks": "Colonne « network » : « all » pour les lignes de l'indice sur {networks} réunis, "
+                         "puis une ligne par réseau seul (une marque sans compte sur un réseau n'y a pas de ligne).",
         "changes": "Évolutions",
         "changes_caption": "Évolution de l'indice (points) et du rang (places) de {name}",
         "col_compared": "Par rapport au",
@@ -99,7 +101,7 @@ EXTRA: dict[str, dict[str, str]] = {
         "card_of": "sur {n}",
         "card_index": "Indice de leadership (0–100)",
         "card_board": "Classement du {date}",
-        "card_tagline": "Leadership d'opinion des marques sur X",
+        "card_tagline": "Leadership d'opinion des marques sur {networks}",
         "og_brand": "{name} : {rank}, indice {score} au {date}",
     },
     "en": {
@@ -111,7 +113,9 @@ EXTRA: dict[str, dict[str, str]] = {
         "n_points": "point|points",
         "n_days": "day|days",
         "handles": "X accounts",
-        "simulated_post": "Simulated post of {date} (no link to X)",
+        "simulated_post": "Simulated post of {date} (no link to {network})",
+        "data_networks": "Column \"network\": \"all\" for the rows of the index on {networks} combined, then one row "
+                         "per network alone (a brand without an account on a network has no row there).",
         "changes": "Changes",
         "changes_caption": "Change of the index (points) and of the rank (places) of {name}",
         "col_compared": "Compared with",
@@ -195,7 +199,7 @@ EXTRA: dict[str, dict[str, str]] = {
         "card_of": "of {n}",
         "card_index": "Leadership index (0–100)",
         "card_board": "Ranking of {date}",
-        "card_tagline": "Opinion leadership of brands on X",
+        "card_tagline": "Opinion leadership of brands on {networks}",
         "og_brand": "{name}: {rank}, index {score} as of {date}",
     },
 }

@@ -12,6 +12,9 @@ import hashlib
 import io
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -31,10 +34,13 @@ def _arr(x: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def html_escape(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """HTML-escape a string array (null → empty), as markupsafe.escape does."""
-    out = pc.fill_null(pc.cast(_arr(values), pa.string()), "")
-    for a, b in _HTML_ESCAPES:
-        out = pc.replace_substring(out, a, b)
-    return out
+    def escape(v: pa.Array) -> pa.Array:
+        out = pc.fill_null(pc.cast(v, pa.string()), "")
+        for a, b in _HTML_ESCAPES:
+            out = pc.replace_substring(out, a, b)
+        return out
+
+    return by_value(values, escape)
 
 
 def safe_slug(brand_id: str) -> str:
@@ -55,16 +61,33 @@ def _finite(x: pa.Array) -> pa.Array:
     return pc.if_else(pc.is_finite(x), x, pa.scalar(None, pa.float64()))
 
 
-def fixed(values: pa.Array | pa.ChunkedArray, digits: int = 1, dec: str = ".", missing: str = MISSING,
-          minus: str | None = None) -> pa.Array:
-    """Fixed-point text of numbers (1 digit: 84.25 → '84.3'); null/NaN → `missing`. Minus is '−'
-    when `dec` is ',' (display), '-' otherwise (machine values), unless `minus` says."""
+DISTINCT_MIN_ROWS = 2048  # from this many values, texts are made once per distinct value (see `by_value`)
+
+
+def by_value(values: pa.Array | pa.ChunkedArray, text: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """`text(values)` for a function that makes each value's text from the value alone, computed
+    once per distinct value when the values repeat (a column of a few hundred dates, brands or
+    rounded scores over a long history): the same array, for a hash pass and a take."""
+    v = _arr(values)
+    if len(v) < DISTINCT_MIN_ROWS:
+        return text(v)
+    enc = pc.dictionary_encode(v, null_encoding="encode")
+    if 2 * len(enc.dictionary) > len(v):
+        return text(v)
+    return text(enc.dictionary).take(enc.indices)
+
+
+def _scaled(values: pa.Array | pa.ChunkedArray, digits: int) -> pa.Array:
+    """The values × 10**digits, rounded (half to even); null for null, NaN and infinities."""
     x = pc.cast(_arr(values), pa.float64())
-    bad = x.null_count > 0 or not pc.all(pc.is_finite(x)).as_py()
-    if bad:
+    if x.null_count > 0 or not pc.all(pc.is_finite(x)).as_py():
         x = _finite(x)
+    return pc.round(pc.multiply(x, float(10**digits)))
+
+
+def _scaled_text(v: pa.Array, digits: int, dec: str, missing: str, minus: str | None) -> pa.Array:
+    """Fixed-point text of `_scaled` values, each from its value alone (see `fixed`)."""
     scale = 10**digits
-    v = pc.round(pc.multiply(x, float(scale)))
     lowest = pc.min(v).as_py()
     neg = lowest is not None and lowest < 0
     a = pc.cast(pc.fill_null(pc.abs(v) if neg else v, 0.0), pa.int64())
@@ -79,7 +102,14 @@ def fixed(values: pa.Array | pa.ChunkedArray, digits: int = 1, dec: str = ".", m
         minus = minus or ("−" if dec == "," else "-")
         text = pc.if_else(pc.and_(pc.fill_null(pc.less(v, 0.0), False), pc.not_equal(a, 0)),
                           pc.binary_join_element_wise(minus, text, ""), text)
-    return pc.if_else(pc.is_null(x), missing, text) if bad else text
+    return pc.if_else(pc.is_null(v), missing, text) if v.null_count else text
+
+
+def fixed(values: pa.Array | pa.ChunkedArray, digits: int = 1, dec: str = ".", missing: str = MISSING,
+          minus: str | None = None) -> pa.Array:
+    """Fixed-point text of numbers (1 digit: 84.25 → '84.3'); null/NaN → `missing`. Minus is '−'
+    when `dec` is ',' (display), '-' otherwise (machine values), unless `minus` says."""
+    return by_value(_scaled(values, digits), lambda v: _scaled_text(v, digits, dec, missing, minus))
 
 
 def ints(values: pa.Array | pa.ChunkedArray, missing: str = MISSING) -> pa.Array:
@@ -94,81 +124,94 @@ def join(*parts: Any) -> pa.Array:
 
 NO_PREV = -(10**9)
 BAND_BASE = 10**7
-
-
-def lookup(keys: pa.Array | pa.ChunkedArray, render: Any) -> pa.Array:
-    """`render(key)` for every element, computed once per distinct key (few distinct keys)."""
-    k = _arr(keys)
-    uniq = pc.unique(k)
-    texts = pa.array([render(v) for v in uniq.to_pylist()], pa.string())
-    return texts.take(pc.index_in(k, value_set=uniq))
-
-
 SCORE_COLUMNS = ("leadership", "relational", "expression", "engagement")
 
 
-def leaderboard_columns(scores: pa.Table) -> dict[str, pa.Array]:
-    """The language-independent parts of the leaderboard rows (computed once for all languages)."""
-    out = {f"num:{c}": fixed(scores[c], 1, ".", missing="") for c in SCORE_COLUMNS}
-    out["name"] = html_escape(pc.coalesce(_arr(scores["brand_name"]), _arr(scores["brand_id"])))
-    out["slug"] = slugs(scores["brand_id"])
-    out["rank"] = ints(scores["rank"])
+@dataclass(frozen=True)
+class Keyed:
+    """A column as its distinct values and, per row, the index of its value: a text made for
+    each distinct value becomes the column's text with one take."""
+
+    values: pa.Array
+    index: pa.Array
+
+    @classmethod
+    def of(cls, values: pa.Array | pa.ChunkedArray) -> Keyed:
+        enc = pc.dictionary_encode(_arr(values), null_encoding="encode")
+        return cls(enc.dictionary, enc.indices)
+
+    def take(self, texts: pa.Array | list[str]) -> pa.Array:
+        """The rows' texts from `texts`, one per distinct value (in `values` order)."""
+        return (texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())).take(self.index)
+
+
+def leaderboard_columns(scores: pa.Table) -> dict[str, Keyed]:
+    """The language-independent parts of the leaderboard rows (computed once for all languages):
+    each as distinct values and an index, so that a language's texts are made per distinct value."""
+    out = {f"num:{c}": Keyed.of(_scaled(scores[c], 1)) for c in SCORE_COLUMNS}
+    name = html_escape(pc.coalesce(_arr(scores["brand_name"]), _arr(scores["brand_id"])))
+    out["brand"] = Keyed.of(join(slugs(scores["brand_id"]), '/">', name, "</a></th>"))
+    out["rank"] = Keyed.of(ints(scores["rank"]))
+    rank = _arr(scores["rank"])
+    out["change"] = Keyed.of(pc.fill_null(pc.subtract(_arr(scores["rank_prev"]), rank), NO_PREV))
+    low = pc.fill_null(_arr(scores["rank_low"]), -1)
+    high = pc.fill_null(_arr(scores["rank_high"]), -1)
+    out["band"] = Keyed.of(pc.add(pc.multiply(pc.add(low, 1), BAND_BASE), pc.add(high, 1)))
     return out
 
 
+def _change_cell(t: dict[str, str], d: int) -> str:
+    if d == NO_PREV:
+        return f'<td data-v="" class="new">{t["new"]}</td>'
+    if d == 0:
+        return ('<td data-v="0" class="eq"><span aria-hidden="true">=</span>'
+                f'<span class="vh">{t["same"]}</span></td>')
+    cls, sym, text = ("up", "▲", t["up"]) if d > 0 else ("dn", "▼", t["down"])
+    return (f'<td data-v="{d}" class="{cls}"><span aria-hidden="true">{sym} {abs(d)}</span>'
+            f'<span class="vh">{text.format(n=abs(d))}</span></td>')
+
+
+def _band_cell(k: int) -> str:
+    lo, hi = divmod(k, BAND_BASE)
+    lo, hi = lo - 1, hi - 1
+    if lo < 0 or hi < 0:
+        return f"<td>{MISSING}</td>"
+    return f"<td>{lo}</td>" if lo == hi else f"<td>{lo}–{hi}</td>"
+
+
+def _score_cells(scaled: pa.Array, dec: str, bars: bool) -> pa.Array:
+    """The cells of rounded scores (`_scaled`, 1 digit): a meter with the machine value when
+    `bars`, the value shown with `dec` (and a '−' with a decimal comma)."""
+    machine = _scaled_text(scaled, 1, ".", "", None)
+    shown = machine
+    if dec != ".":
+        shown = pc.replace_substring(pc.replace_substring(machine, ".", dec), "-", "−")
+    if bars:
+        cell = join('<td><meter max="100" value="', machine, '" aria-hidden="true"></meter>', shown, "</td>")
+    else:
+        cell = join("<td>", shown, "</td>")
+    return pc.if_else(pc.equal(machine, ""), f"<td>{MISSING}</td>", cell)
+
+
 def leaderboard_rows(scores: pa.Table, lang: str, brand_prefix: str, bars: bool,
-                     columns: dict[str, pa.Array] | None = None) -> pa.Array:
+                     columns: dict[str, Keyed] | None = None) -> pa.Array:
     """One `<tr>` per scores row (in table order): rank, change, brand, leadership, the three
     attributes, rank band. `brand_prefix` is the relative href prefix of brand pages;
     `columns` = `leaderboard_columns(scores)` when already computed."""
     t = STRINGS[lang]
     dec = "," if lang == "fr" else "."
-    n = scores.num_rows
-    if n == 0:
+    if scores.num_rows == 0:
         return pa.array([], pa.string())
     cols = columns if columns is not None else leaderboard_columns(scores)
-    rank = _arr(scores["rank"])
-    delta = pc.fill_null(pc.subtract(_arr(scores["rank_prev"]), rank), NO_PREV)
-
-    def change_cell(d: int) -> str:
-        if d == NO_PREV:
-            return f'<td data-v="" class="new">{t["new"]}</td>'
-        if d == 0:
-            return ('<td data-v="0" class="eq"><span aria-hidden="true">=</span>'
-                    f'<span class="vh">{t["same"]}</span></td>')
-        cls, sym, text = ("up", "▲", t["up"]) if d > 0 else ("dn", "▼", t["down"])
-        return (f'<td data-v="{d}" class="{cls}"><span aria-hidden="true">{sym} {abs(d)}</span>'
-                f'<span class="vh">{text.format(n=abs(d))}</span></td>')
-
-    change = lookup(delta, change_cell)
-    brand = join('<th scope="row"><a href="', brand_prefix, cols["slug"], '/">', cols["name"], "</a></th>")
-    cells = []
+    rank, change, brand, band = cols["rank"], cols["change"], cols["brand"], cols["band"]
+    parts = [rank.take(join("<tr><td>", rank.values, "</td>")),
+             change.take([_change_cell(t, d) for d in change.values.to_pylist()]),
+             brand.take(join('<th scope="row"><a href="', brand_prefix, brand.values))]
     for col in SCORE_COLUMNS:
-        machine = cols[f"num:{col}"]
-        shown = machine
-        if dec != ".":
-            shown = pc.replace_substring(pc.replace_substring(machine, ".", dec), "-", "−")
-        if bars:
-            cell = join('<td><meter max="100" value="', machine, '" aria-hidden="true"></meter>', shown,
-                        "</td>")
-        else:
-            cell = join("<td>", shown, "</td>")
-        if machine.null_count == 0 and not pc.any(pc.equal(machine, "")).as_py():
-            cells.append(cell)
-        else:
-            cells.append(pc.if_else(pc.equal(machine, ""), f"<td>{MISSING}</td>", cell))
-    low = pc.fill_null(_arr(scores["rank_low"]), -1)
-    high = pc.fill_null(_arr(scores["rank_high"]), -1)
-
-    def band_cell(k: int) -> str:
-        lo, hi = divmod(k, BAND_BASE)
-        lo, hi = lo - 1, hi - 1
-        if lo < 0 or hi < 0:
-            return f"<td>{MISSING}</td>"
-        return f"<td>{lo}</td>" if lo == hi else f"<td>{lo}–{hi}</td>"
-
-    band = lookup(pc.add(pc.multiply(pc.add(low, 1), BAND_BASE), pc.add(high, 1)), band_cell)
-    return join("<tr><td>", cols["rank"], "</td>", change, brand, *cells, band, "</tr>\n")
+        k = cols[f"num:{col}"]
+        parts.append(k.take(_score_cells(k.values, dec, bars)))
+    parts.append(band.take([_band_cell(k) for k in band.values.to_pylist()]))
+    return join(*parts, "</tr>\n")
 
 
 def group_bounds(keys: pa.Array | pa.ChunkedArray) -> list[tuple[Any, int, int]]:
@@ -204,6 +247,20 @@ def concat_groups_bytes(rows: pa.Array, bounds: list[tuple[Any, int, int]], sep:
     return pc.cast(pc.binary_join(lists, sep), pa.binary()).to_pylist()
 
 
+def concat_groups_views(rows: pa.Array, bounds: list[tuple[Any, int, int]], sep: str = "") -> list[memoryview]:
+    """`concat_groups` as UTF-8 views into one Arrow buffer (no copy per group): for bodies that
+    are copied once more anyway (`b"".join` with a page's head and tail)."""
+    if not bounds:
+        return []
+    offsets = pa.array([b[1] for b in bounds] + [bounds[-1][2]], pa.int32())
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, rows), sep)
+    if joined.null_count or not pa.types.is_string(joined.type):
+        return [memoryview(b) for b in pc.cast(joined, pa.binary()).to_pylist()]
+    ends = np.frombuffer(joined.buffers()[1], np.int32, len(joined) + 1, joined.offset * 4).tolist()
+    data = memoryview(joined.buffers()[2] or b"")
+    return [data[a:b] for a, b in pairwise(ends)]
+
+
 # -- downloads -------------------------------------------------------------------------------
 _CTRL = re.compile(r"[\x00-\x1f]")
 
@@ -225,15 +282,15 @@ def json_values(col: pa.Array | pa.ChunkedArray) -> pa.Array:
     v = _arr(col)
     t = v.type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        out = _json_strings(v)
+        out = by_value(v, _json_strings)
     elif pa.types.is_floating(t):
-        out = pc.cast(_finite(v), pa.string())
+        out = by_value(v, lambda x: pc.cast(_finite(x), pa.string()))
     elif pa.types.is_integer(t) or pa.types.is_boolean(t):
         out = pc.cast(v, pa.string())
     elif pa.types.is_date(t):
-        out = join('"', pc.cast(v, pa.string()), '"')
+        out = by_value(v, lambda x: join('"', pc.cast(x, pa.string()), '"'))
     elif pa.types.is_timestamp(t):
-        out = join('"', pc.strftime(v, "%Y-%m-%dT%H:%M:%S"), '"')
+        out = by_value(v, lambda x: join('"', pc.strftime(x, "%Y-%m-%dT%H:%M:%S"), '"'))
     else:
         out = pa.array([None if x is None else json.dumps(x, ensure_ascii=False, default=str)
                         for x in v.to_pylist()], pa.string())
@@ -255,7 +312,7 @@ def json_records(table: pa.Table) -> pa.Array:
 def json_documents(table: pa.Table, bounds: list[tuple[Any, int, int]]) -> list[bytes]:
     """A JSON array of objects per group of rows."""
     recs = json_records(table)
-    return [f"[\n{s}\n]\n".encode() for s in concat_groups(recs, bounds, ",\n")]
+    return [b"".join((b"[\n", s, b"\n]\n")) for s in concat_groups_views(recs, bounds, ",\n")]
 
 
 def csv_bytes(table: pa.Table) -> bytes:
@@ -270,6 +327,11 @@ CSV_DIGITS = {"leadership": 2, "relational": 2, "expression": 2, "engagement": 2
 BOM = "\ufeff".encode()
 
 
+def _csv_strings(s: pa.Array) -> pa.Array:
+    s = pc.replace_substring_regex(pc.cast(s, pa.string()), r"^([=+\-@\t\r])", r"'\1")
+    return pc.fill_null(join('"', pc.replace_substring(s, '"', '""'), '"'), "")
+
+
 def csv_text(col: pa.Array | pa.ChunkedArray, name: str, dec: str) -> pa.Array:
     """A column as CSV fields for a spreadsheet: strings quoted (and a leading `=`, `+`, `-` or `@`
     made inert with an apostrophe), numbers rounded with `dec` and an ASCII minus, null → empty."""
@@ -282,16 +344,13 @@ def csv_text(col: pa.Array | pa.ChunkedArray, name: str, dec: str) -> pa.Array:
     if pa.types.is_boolean(t):
         return pc.fill_null(pc.if_else(v, "true", "false"), "")
     if pa.types.is_date(t):
-        return pc.fill_null(pc.cast(v, pa.string()), "")
+        return by_value(v, lambda x: pc.fill_null(pc.cast(x, pa.string()), ""))
     if pa.types.is_timestamp(t):
-        return pc.fill_null(pc.strftime(v, "%Y-%m-%d %H:%M:%S"), "")
+        return by_value(v, lambda x: pc.fill_null(pc.strftime(x, "%Y-%m-%d %H:%M:%S"), ""))
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        s = pc.cast(v, pa.string())
-    else:
-        s = pa.array([None if x is None else json.dumps(x, ensure_ascii=False, default=str)
-                      for x in v.to_pylist()], pa.string())
-    s = pc.replace_substring_regex(s, r"^([=+\-@\t\r])", r"'\1")
-    return pc.fill_null(join('"', pc.replace_substring(s, '"', '""'), '"'), "")
+        return by_value(v, _csv_strings)
+    return _csv_strings(pa.array([None if x is None else json.dumps(x, ensure_ascii=False, default=str)
+                                  for x in v.to_pylist()], pa.string()))
 
 
 def excel_csv(table: pa.Table, sep: str = ",", dec: str = ".") -> bytes:
@@ -301,11 +360,18 @@ def excel_csv(table: pa.Table, sep: str = ",", dec: str = ".") -> bytes:
 
 
 def excel_csvs(table: pa.Table, variants: tuple[tuple[str, str], ...]) -> list[bytes]:
-    """`excel_csv` of one table for several (separator, decimal mark) pairs; the columns are
-    formatted once (a decimal comma is the decimal point's text with the point replaced)."""
-    heads = [(sep.join(table.column_names) + "\r\n").encode() for sep, _ in variants]
+    """`excel_csv` of one table for several (separator, decimal mark) pairs."""
+    return [files[0] for files in excel_csv_groups(table, [(None, 0, table.num_rows)], variants)]
+
+
+def excel_csv_groups(table: pa.Table, bounds: list[tuple[Any, int, int]], variants: tuple[tuple[str, str], ...]
+                     ) -> list[list[bytes]]:
+    """`excel_csv` of each group of rows (`group_bounds`) for several (separator, decimal mark)
+    pairs: per variant, a file per group. The columns are formatted once for every group and
+    variant (a decimal comma is the decimal point's text with the point replaced)."""
+    heads = [BOM + (sep.join(table.column_names) + "\r\n").encode() for sep, _ in variants]
     if table.num_rows == 0:
-        return [BOM + h for h in heads]
+        return [[h for _ in bounds] for h in heads]
     texts = {name: csv_text(table[name], name, ".") for name in table.column_names}
     floats = {name for name in table.column_names if pa.types.is_floating(table[name].type)}
     out = []
@@ -317,5 +383,5 @@ def excel_csvs(table: pa.Table, variants: tuple[tuple[str, str], ...]) -> list[b
             text = texts[name]
             parts.append(pc.replace_substring(text, ".", dec) if dec != "." and name in floats else text)
         rows = join(*parts, "\r\n")
-        out.append(BOM + head + concat_groups_bytes(rows, [(None, 0, len(rows))])[0])
+        out.append([b"".join((head, body)) for body in concat_groups_views(rows, bounds)])
     return out
