@@ -13,6 +13,7 @@ end of the run are in the `runs` table instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -25,8 +26,8 @@ from barometer.errors import BarometerError
 from barometer.lake.schemas import INDICATORS as INDICATORS_SCHEMA
 from barometer.lake.schemas import SCORES as SCORES_SCHEMA
 from barometer.lake.schemas import TOPICS as TOPICS_SCHEMA
-from barometer.lake.store import Lake
-from barometer.lake.validate import require_valid, without
+from barometer.lake.store import CachedLake, Lake
+from barometer.lake.validate import BadFile, check_tables, require_valid, without
 from barometer.runs import StageSummary, recorded
 from barometer.score.collected import collected_days
 from barometer.score.completeness import Gaps, assess
@@ -40,6 +41,7 @@ from barometer.score.sensitivity import Sensitivity
 # Aliased: the name `sensitivity` must stay the submodule (barometer.score.sensitivity).
 from barometer.score.sensitivity import sensitivity as rank_bands
 from barometer.score.topics_share import topic_rows
+from barometer.topics import Taxonomy, panel_tagger, taxonomy_for
 
 # The collected tables score reads (checked against the lake contract before scoring).
 SOURCE_TABLES = ("accounts", "posts", "mentions", "mention_counts")
@@ -109,7 +111,7 @@ def compute(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) 
     reps = None if est is None else np.stack(
         [transform(np.where(np.isnan(result.values), np.nan, x)) for x in est.replicates])
     bands = rank_bands(result, scoring, replicates=reps)
-    topics = topic_rows(data, lake)
+    topics = topic_rows(data, lake, TaggedOnce(panel))
     run = ScoreRun(panel, dt, w, values, result, bands, topics, gaps, details, panel.networks[0])
     run.days_collected = collected_days(lake, panel.id, w.start, w.end)
     if est is not None:
@@ -219,6 +221,31 @@ def previous_ranks(panel: Panel, dt: date, lake: Lake, network: str | None = Non
             if b is not None and k is not None}
 
 
+class TaggedOnce(Taxonomy):
+    """The panel's taxonomy, tagging each distinct text once per process (`panel_tagger`): the
+    same texts come back in each network's scoring and in each score of a series."""
+
+    def __init__(self, panel: Panel) -> None:  # a copy of the compiled taxonomy, not a new one
+        self.__dict__.update(vars(taxonomy_for(panel)))
+        self._tag = panel_tagger(panel)
+
+    def tag_many(self, texts: Iterable[str | None]) -> list[list[str]]:
+        return [self._tag(t) for t in texts]
+
+
+def _bad_files(panel: Panel, since: date, dt: date, lake: Lake, skip_bad_files: bool) -> list[BadFile]:
+    """`require_valid` on the collected tables of [since, dt]. Through a `CachedLake` (a series of
+    scores over tables nobody writes meanwhile), every file of the panel is checked once: when
+    all pass, so do those of each date."""
+    if isinstance(lake, CachedLake):
+        key = ("contract", panel.id, SOURCE_TABLES)
+        if key not in lake.memo:
+            lake.memo[key] = not check_tables(lake, SOURCE_TABLES, panel.id)
+        if lake.memo[key]:
+            return []
+    return require_valid(lake, SOURCE_TABLES, panel.id, since, dt, skip_bad_files=skip_bad_files)
+
+
 def run_score(panel: Panel, dt: date, lake: Lake, computed_at: datetime | None = None,
               run_id: str | None = None, skip_bad_files: bool = False) -> StageSummary:
     """The score stage for (panel, dt): write indicators, scores and topics; record the run.
@@ -229,7 +256,7 @@ def run_score(panel: Panel, dt: date, lake: Lake, computed_at: datetime | None =
     with recorded(lake, StageSummary.start("score", panel.id, dt, run_id=run_id)) as summary:
         # the window, its growth reference a year earlier, and the days before it
         since = dt - timedelta(days=panel.scoring.window_days + 366 + 7)
-        bad = require_valid(lake, SOURCE_TABLES, panel.id, since, dt, skip_bad_files=skip_bad_files)
+        bad = _bad_files(panel, since, dt, lake, skip_bad_files)
         reads = without(lake, bad) if bad else lake
         summary.errors.extend(f"skipped, its rows count as missing: {b}" for b in bad)
         runs = compute_all(panel, dt, reads)

@@ -104,13 +104,13 @@ def _brand_index(col: pa.ChunkedArray | pa.Array, brand_ids: list[str]) -> np.nd
     """Position of each row's brand in `brand_ids` (-1 when not in the panel)."""
     chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
     if chunks and all(pa.types.is_dictionary(c.type) for c in chunks):
-        # Read as dictionary: look each chunk's few distinct values up, not every row's.
+        # Read as dictionary: look the few distinct values up, not every row's (one dictionary
+        # for all the chunks: a chunk per file makes hundreds).
+        u = pa.chunked_array(chunks, chunks[0].type).unify_dictionaries()
         vs = pa.array(brand_ids, pa.string())
-        parts = []
-        for c in chunks:
-            look = np.append(ar.to_numpy(pc.fill_null(pc.index_in(c.dictionary, value_set=vs), -1)), -1)
-            parts.append(look[ar.to_numpy(pc.fill_null(c.indices, len(look) - 1))])
-        return np.concatenate(parts)
+        look = np.append(ar.to_numpy(pc.fill_null(pc.index_in(u.chunk(0).dictionary, value_set=vs), -1)), -1)
+        indices = pa.chunked_array([c.indices for c in u.chunks], u.type.index_type)
+        return look[ar.to_numpy(pc.fill_null(indices, len(look) - 1))]
     idx = pc.index_in(col, value_set=pa.array(brand_ids, pa.string()))
     return np.asarray(pc.fill_null(idx, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 

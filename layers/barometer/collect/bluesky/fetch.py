@@ -13,6 +13,9 @@ from barometer.lake.store import Lake
 PROFILES_PER_CALL = 25
 POSTS_PER_CALL = 25
 PAGE = 100
+# The first page of an incremental feed read (the account was read before): a day brings a few
+# items, and every item of a page is parsed, archived and validated by the SDK, used or not.
+FIRST_INCREMENTAL_PAGE = 25
 SEARCH_CAP = 10_000  # deep pagination of searchPosts stops near here: slice the period
 
 
@@ -60,10 +63,13 @@ class Reader:
         return out
 
     def author_feed(self, did: str, known: set[str], since: datetime) -> Iterator[dict[str, Any]]:
-        """Feed items, newest first, until a known post or one created before `since`."""
+        """Feed items, newest first, until a known post or one created before `since`. With
+        known posts, the first page is a small one (`FIRST_INCREMENTAL_PAGE`), the next ones full."""
         cursor = None
+        limit = FIRST_INCREMENTAL_PAGE if known else PAGE
         while True:
-            params = {"actor": did, "limit": PAGE, **({"cursor": cursor} if cursor else {})}
+            params = {"actor": did, "limit": limit, **({"cursor": cursor} if cursor else {})}
+            limit = PAGE
             page = self.call("app.bsky.feed.getAuthorFeed", params)
             for item in page.get("feed", []):
                 uri = item["post"]["uri"]
