@@ -12,6 +12,7 @@ full collection's. Usage: python bench/reach_estimators.py LAKE [--reps N]
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import sys
@@ -83,7 +84,7 @@ Q_EDGES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0001)
 def q_bins(pairs: list[tuple[float, float]]) -> dict[str, dict[str, float]]:
     """Bias and RMSE of the relative error per bin of the brand's window sampling rate q."""
     out = {}
-    for lo, hi in zip(Q_EDGES, Q_EDGES[1:], strict=False):
+    for lo, hi in itertools.pairwise(Q_EDGES):
         e = np.array([x for q, x in pairs if lo <= q < hi and q < 1.0])
         if len(e):
             out[f"{lo:.1f}-{min(hi, 1.0):.1f}"] = {"n": len(e), "bias": round(float(e.mean()), 3),
