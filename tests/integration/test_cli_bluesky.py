@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from _two_networks import two_network_spec
 
 from barometer.cli import main
 from barometer.lake.store import Lake, network_is
@@ -31,18 +32,7 @@ from barometer.sim.server import SimServer
 from barometer.sim.world import build_world
 
 D = date(2018, 4, 30)
-SPEC: dict[str, Any] = {
-    "id": "cli-bsky", "name": "CLI Bluesky", "topics": "pharma", "demo": {"run_date": D.isoformat()},
-    "scoring": {"window_days": 7, "growth_reference": "previous"},
-    "brands": [
-        {"id": "sanofi", "name": "Sanofi",
-         "accounts": [{"network": "x", "handle": "sanofi"}, {"network": "bluesky", "handle": "sanofi.bsky.social"}],
-         "mentions": {"x": "(@sanofi OR sanofi) -is:retweet", "bluesky": {"q": "sanofi"}}},
-        {"id": "gsk-france", "name": "GSK France",
-         "accounts": [{"network": "x", "handle": "GSK_FR"}, {"network": "bluesky", "handle": "gsk-france.bsky.social"}],
-         "mentions": {"x": '(@GSK_FR OR "GSK France") -is:retweet'}},
-    ],
-}
+SPEC: dict[str, Any] = two_network_spec("cli-bsky", "CLI Bluesky", D, x_only_brand=False)
 HANDLE = "barometer-cli.bsky.social"
 SECRET = "qzx7-wv3k-secr-et42"  # the app password the Bluesky simulator accepts
 WRONG = "wrng-pass-neve-rlog"

@@ -10,26 +10,14 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
+from _two_networks import two_network_spec
 
 from barometer.config import parse_panel
 from barometer.lake.store import Lake, network_is
 from barometer.pipeline import LocalRun, XSource, quiet, run, run_clock
 
 D = date(2018, 4, 30)
-PANEL = parse_panel({
-    "id": "two-nets", "name": "Two networks", "topics": "pharma", "demo": {"run_date": D.isoformat()},
-    "scoring": {"window_days": 7, "growth_reference": "previous", "min_coverage": 0.5},
-    "brands": [
-        {"id": "sanofi", "name": "Sanofi",
-         "accounts": [{"network": "x", "handle": "sanofi"}, {"network": "bluesky", "handle": "sanofi.bsky.social"}],
-         "mentions": {"x": "(@sanofi OR sanofi) -is:retweet", "bluesky": {"q": "sanofi"}}},
-        {"id": "gsk-france", "name": "GSK France",
-         "accounts": [{"network": "x", "handle": "GSK_FR"}, {"network": "bluesky", "handle": "gsk-france.bsky.social"}],
-         "mentions": {"x": '(@GSK_FR OR "GSK France") -is:retweet'}},
-        {"id": "roche-france", "name": "Roche France", "accounts": [{"network": "x", "handle": "RocheFrance"}],
-         "mentions": {"x": '(@RocheFrance OR "Roche France") -is:retweet'}},
-    ],
-})
+PANEL = parse_panel(two_network_spec("two-nets", "Two networks", D, min_coverage=0.5))
 
 
 def _local(tmp: Path, **source: object) -> LocalRun:

@@ -236,25 +236,14 @@ def test_files_written_before_the_network_column_read_as_x(lake: Lake, tmp_path:
 def test_queries_on_a_collected_and_scored_lake(tmp_path: Path) -> None:
     """The pipeline's own files (X's `data` part and the `bluesky` part of each partition) on the
     embedded simulators: the leaderboard per network is the lake's scores, per network."""
+    from _two_networks import two_network_spec
+
     from barometer.config import parse_panel
     from barometer.lake.store import network_is
     from barometer.pipeline import LocalRun, quiet
     from barometer.pipeline import run as run_stages
 
-    panel = parse_panel({
-        "id": "two-nets", "name": "Two networks", "topics": "pharma", "demo": {"run_date": D1.isoformat()},
-        "scoring": {"window_days": 7, "growth_reference": "previous", "min_coverage": 0.5},
-        "brands": [
-            {"id": "sanofi", "name": "Sanofi",
-             "accounts": [{"network": "x", "handle": "sanofi"}, {"network": "bluesky", "handle": "sanofi.bsky.social"}],
-             "mentions": {"x": "(@sanofi OR sanofi) -is:retweet", "bluesky": {"q": "sanofi"}}},
-            {"id": "gsk-france", "name": "GSK France", "accounts": [
-                {"network": "x", "handle": "GSK_FR"}, {"network": "bluesky", "handle": "gsk-france.bsky.social"}],
-             "mentions": {"x": '(@GSK_FR OR "GSK France") -is:retweet'}},
-            {"id": "roche-france", "name": "Roche France", "accounts": [{"network": "x", "handle": "RocheFrance"}],
-             "mentions": {"x": '(@RocheFrance OR "Roche France") -is:retweet'}},
-        ],
-    })
+    panel = parse_panel(two_network_spec("two-nets", "Two networks", D1, min_coverage=0.5))
     local = LocalRun(panel, Lake(str(tmp_path / "lake")), tmp_path / "site", progress=quiet)
     collect, score = run_stages(local, D1, ["collect", "score"], mode="backfill", since=D1 - timedelta(days=6))
     assert collect.status == "ok" and score.status == "ok", (collect.errors, score.errors)

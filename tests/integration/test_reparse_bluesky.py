@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from _two_networks import two_network_spec
 from atproto import Client
 
 from barometer.cli import main
@@ -32,20 +33,7 @@ from barometer.sim.bsky import BskyFaultPlan, BskySimServer
 from barometer.sim.world import build_world
 
 D = date(2018, 4, 30)
-SPEC: dict[str, Any] = {
-    "id": "reparse-nets", "name": "Reparse networks", "topics": "pharma", "demo": {"run_date": D.isoformat()},
-    "scoring": {"window_days": 7, "growth_reference": "previous"},
-    "brands": [
-        {"id": "sanofi", "name": "Sanofi",
-         "accounts": [{"network": "x", "handle": "sanofi"}, {"network": "bluesky", "handle": "sanofi.bsky.social"}],
-         "mentions": {"x": "(@sanofi OR sanofi) -is:retweet", "bluesky": {"q": "sanofi"}}},
-        {"id": "gsk-france", "name": "GSK France",
-         "accounts": [{"network": "x", "handle": "GSK_FR"}, {"network": "bluesky", "handle": "gsk-france.bsky.social"}],
-         "mentions": {"x": '(@GSK_FR OR "GSK France") -is:retweet'}},
-        {"id": "roche-france", "name": "Roche France", "accounts": [{"network": "x", "handle": "RocheFrance"}],
-         "mentions": {"x": '(@RocheFrance OR "Roche France") -is:retweet'}},
-    ],
-}
+SPEC: dict[str, Any] = two_network_spec("reparse-nets", "Reparse networks", D)
 PANEL = parse_panel(SPEC)
 BSKY_ONLY = PANEL.on_network("bluesky").model_copy(update={"id": "bsky-only"})
 TABLES = ("accounts", "posts", "mentions", "mention_counts", "completeness")
