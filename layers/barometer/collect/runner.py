@@ -460,7 +460,7 @@ class Run:
             step("counts", b.id, self.brand_counts, b.id, b.mention_query)
         self.plan = None if self.stopped else plan_mentions(self)
         for i, b in enumerate(self.brands):
-            if self.plan is not None:
+            if self.plan is not None and i:  # the first brand's plan is `plan_mentions`'s own
                 replan(self, self.plan, [x.id for x in self.brands[i:]])
             if self.plan is None or self.plan.full(b.id):
                 step("mentions", b.id, self.brand_mentions, b.id, b.mention_query, own[b.id])

@@ -85,22 +85,27 @@ def row_weights(t: pa.Table) -> np.ndarray | None:
     return w if bool((w > 1.0).any()) else None
 
 
-def _frequencies(author: np.ndarray, weight: np.ndarray) -> tuple[float, float, float, float]:
-    """(distinct authors seen, f1, f2, q) of one brand's rows: `author` dense codes, `weight` 1/p.
+def sampling_rate(weight: np.ndarray) -> float:
+    """q: the sampled rows' effective rate (rows / Σ 1/p); 1 when no row was sampled."""
+    sampled = weight > 1.0
+    return float(sampled.sum() / weight[sampled].sum()) if sampled.any() else 1.0
 
-    f1 / f2: authors seen once / twice, only in sampled rows (an author with an exactly read row
-    is certain); q: the sampled rows' effective rate (rows / Σ 1/p), 1 when nothing was sampled.
-    """
+
+def _sampled_frequencies(author: np.ndarray, weight: np.ndarray) -> tuple[float, np.ndarray, float]:
+    """(distinct authors seen, rows per author seen only in sampled rows, q) of one brand's
+    rows: `author` dense codes, `weight` 1/p. An author with an exactly read row is certain."""
     if len(author) == 0:
-        return 0.0, 0.0, 0.0, 1.0
+        return 0.0, np.zeros(0, dtype=np.int64), 1.0
     counts = np.bincount(author)
     exact = np.bincount(author, weights=(weight <= 1.0).astype(np.float64), minlength=len(counts)) > 0
-    seen = counts > 0
-    f1 = float(np.count_nonzero((counts == 1) & ~exact))
-    f2 = float(np.count_nonzero((counts == 2) & ~exact))
-    sampled = weight > 1.0
-    q = float(sampled.sum() / weight[sampled].sum()) if sampled.any() else 1.0
-    return float(seen.sum()), f1, f2, q
+    return float(np.count_nonzero(counts)), counts[(counts > 0) & ~exact], sampling_rate(weight)
+
+
+def _frequencies(author: np.ndarray, weight: np.ndarray) -> tuple[float, float, float, float]:
+    """(distinct authors seen, f1, f2, q): f1 / f2 the authors seen once / twice, only in
+    sampled rows (`_sampled_frequencies`)."""
+    d, freq, q = _sampled_frequencies(author, weight)
+    return d, float(np.count_nonzero(freq == 1)), float(np.count_nonzero(freq == 2)), q
 
 
 def reach_seen(author: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
@@ -144,16 +149,10 @@ def reach_sgt(author: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
 
     U is the authors a sample t times larger would add. An author with a row read in full is
     certain (not in Φ). SE: sqrt(Σ_i (t^i P(L ≥ i))² Φ_i), Φ_i taken as independent Poisson."""
-    if len(author) == 0:
-        return 0.0, 0.0
-    counts = np.bincount(author)
-    exact = np.bincount(author, weights=(weight <= 1.0).astype(np.float64), minlength=len(counts)) > 0
-    sampled = weight > 1.0
-    if not sampled.any():
-        return float(np.count_nonzero(counts)), 0.0
-    q = float(sampled.sum() / weight[sampled].sum())
+    d, freq, q = _sampled_frequencies(author, weight)
+    if q >= 1.0:
+        return d, 0.0
     t = (1.0 - q) / q
-    freq = counts[(counts > 0) & ~exact]
     phi = np.bincount(freq)[1:].astype(np.float64)  # Φ_1, Φ_2, …
     i = np.arange(1, len(phi) + 1)
     if t <= 1.0:
@@ -167,7 +166,6 @@ def reach_sgt(author: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
         tail = sf[i]  # P(L ≥ i)
     coef = -((-t) ** i.astype(np.float64)) * tail
     unseen = float((coef * phi).sum())
-    d = float(np.count_nonzero(counts))
     return d + max(unseen, 0.0), math.sqrt(float((coef * coef * phi).sum()))
 
 
@@ -179,12 +177,6 @@ REACH = reach_sgt
 REACH_MIN_Q = 0.2
 # The estimator's measured relative RMSE from each lower bound of q (the table's SGT column).
 REACH_RMSE = ((0.2, 0.09), (0.3, 0.07), (0.4, 0.03), (0.5, 0.01), (0.7, 0.005))
-
-
-def sampling_rate(weight: np.ndarray) -> float:
-    """q: the sampled rows' effective rate (rows / Σ 1/p); 1 when no row was sampled."""
-    sampled = weight > 1.0
-    return float(sampled.sum() / weight[sampled].sum()) if sampled.any() else 1.0
 
 
 def reach_model_error(q: float) -> float | None:
