@@ -6,7 +6,7 @@ is never exceeded; when the mentions do not fit, each brand's sample carries 1/p
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -107,3 +107,53 @@ def test_budget_holds_across_the_invocations_of_a_day(sim: Any, lake: Lake, tmp_
     assert second.status == "ok", (first.cost_usd, second.cost_usd, budget, first.errors, second.errors)
     assert first.cost_usd + second.cost_usd <= budget + 1e-9, (first.cost_usd, second.cost_usd, budget)
     assert load_at(lake, PANEL.id, D)[SPENT_KEY] == pytest.approx(first.cost_usd + second.cost_usd)  # type: ignore[index]
+
+
+def _mentions_brand(post: Any, handle: str, word: str) -> bool:
+    """`(@Handle OR word) -is:retweet`, matched here apart from the simulator's query engine."""
+    import re
+
+    from barometer.sim.query import fold
+
+    tokens = set(re.findall(r"[@#]?\w+", fold(post.text)))
+    return post.kind != "repost" and bool({f"@{handle.lower()}", word, f"@{word}", f"#{word}"} & tokens)
+
+
+def test_sampled_rows_carry_the_authors_last_earlier_mention(sim: Any, world: Any, lake: Lake,
+                                                               tmp_path: Any) -> None:
+    """Every sampled row's `author_prev_day` is the world's truth: the author's latest mention of
+    the brand before the row, back to `author_lookback_from` (window − 1 days before its day)."""
+    from barometer.collect.reparse import reparse
+
+    full = run(sim, Lake(f"file://{tmp_path}/full"), PANEL, D)
+    budget = round(full.cost_usd - 0.6 * len(table(Lake(f"file://{tmp_path}/full"), "mentions")) * 0.005, 2)
+    s = run(sim, lake, budgeted(budget), D)
+    assert s.status == "ok", s.errors
+    men = table(lake, "mentions")
+    sampled = [r for r in men if r["sample_weight"] > 1]
+    assert len(sampled) > 10
+    assert all(r["author_lookback_from"] is None and r["author_prev_day"] is None
+               for r in men if r["sample_weight"] == 1)
+    now_ms = int(clock(D).replace(tzinfo=UTC).timestamp() * 1000)
+    handles = {b.id: (b.accounts[0].handle, b.id) for b in PANEL.brands}
+    by_author: dict[str, list[Any]] = {}
+    for p in world.posts:
+        by_author.setdefault(p.author_id, []).append(p)
+    prevs = []
+    for r in sampled:
+        at = r["created_at"].replace(tzinfo=None)
+        start = at.date() - timedelta(days=PANEL.scoring.window_days - 1)
+        assert r["author_lookback_from"] == start
+        prior = [p.created_at.date() for p in by_author[r["author_id"]]
+                 if _mentions_brand(p, *handles[r["brand_id"]]) and p.created_at.replace(tzinfo=None) < at
+                 and p.created_at.date() >= start and world.visible(p, now_ms)]
+        want = max(prior) if prior else None
+        assert r["author_prev_day"] == want, (r["post_id"], r["author_id"], r["author_prev_day"], want)
+        prevs.append(want)
+    assert None in prevs and any(prevs)  # both kinds were checked
+    # The authors' counts are not the brands' volumes; reparse rebuilds the very same rows.
+    assert table(lake, "mention_counts") == table(Lake(f"file://{tmp_path}/full"), "mention_counts")
+    before = sorted((r["post_id"], r["author_prev_day"], r["author_lookback_from"]) for r in men)
+    reparse(budgeted(budget), D, lake)
+    assert sorted((r["post_id"], r["author_prev_day"], r["author_lookback_from"])
+                  for r in table(lake, "mentions")) == before

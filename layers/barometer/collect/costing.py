@@ -84,6 +84,12 @@ class CostReport:
                        f"${at_budget * MONTH_DAYS:.2f} a month"
                        + (f"; refresh thinned to ages {', '.join(map(str, THIN_AGES))}" if self.thinned() else ""))
         ages = len(THIN_AGES) if self.thinned() else self.refresh_days
+        sampled = sum(b.read for b in self.brands if b.p < 1.0)
+        if sampled and self.counts_usd == 0:
+            # collect/lookback.py: one counts/all request per sampled author and day, at least
+            # (31 days a page), free; X allows 300 a 15-minute window.
+            out.append(f"Look-backs for the reach: about {sampled:.0f} to {sampled * 6:.0f} counts/all requests "
+                       "a day (free; 300 per 15-minute window).")
         out.append("Plan per brand, a day (profiles, new posts, refreshes, counts, mentions):")
         for b in self.brands:
             how = "all" if b.p >= 1.0 else f"sample p={b.p:.2f}"

@@ -29,6 +29,7 @@ TIMELINE = "user_tweets"
 LOOKUP = "tweets_lookup"
 SEARCH_ENDPOINTS = ("search_recent", "search_all")
 COUNT_ENDPOINTS = ("counts_recent", "counts_all")
+LOOKBACK = "lookback"  # a record of collect/lookback.py: sampled authors' earlier mentions
 NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 
 
@@ -226,6 +227,7 @@ def build_tables(
     posts: dict[str, dict[str, Any]] = {}
     mentions: dict[tuple[str, str], dict[str, Any]] = {}
     counts: dict[tuple[str, date], int] = {}
+    lookbacks: dict[tuple[str, str], list[str | None]] = {}  # (brand, post) → [prev day, from]
     profiles_seen: datetime | None = None
 
     for page in pages:
@@ -290,11 +292,21 @@ def build_tables(
                            author_followers=(u.get("public_metrics") or {}).get("followers_count"),
                            mentioned_ids=mentioned_ids(t), sample_weight=float(ctx.get("sample_weight", 1.0)))
                 mentions[(brand, t["id"])] = row
+        elif ep == LOOKBACK:
+            for pid, v in (body.get("posts") or {}).items():
+                lookbacks[(ctx["brand_id"], pid)] = v
         elif ep in COUNT_ENDPOINTS:
+            if LOOKBACK in ctx:
+                continue  # an author's counts (collect/lookback.py), not the brand's volume
             for day, n in count_rows(body):  # sums hourly buckets too; we ask for daily ones
                 key = (ctx["brand_id"], day)
                 counts[key] = counts.get(key, 0) + n
 
+    for (brand_id, post_id), (last, since) in lookbacks.items():
+        looked = mentions.get((brand_id, post_id))
+        if looked is not None:
+            looked.update(author_prev_day=date.fromisoformat(last) if last else None,
+                          author_lookback_from=date.fromisoformat(since) if since else None)
     acc = _accounts(panel, _Profiles(by_name, name_err, by_id, id_err, id_handle, profiles_seen), errors)
 
     return _tables(acc, posts, mentions, counts), errors

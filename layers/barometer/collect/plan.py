@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from barometer.collect.lookback import look_back
 from barometer.collect.options import TWEET_FIELDS, midnight
 from barometer.collect.parse import COUNT_ENDPOINTS, count_rows, data_list
 from barometer.config import POST_USD, SAMPLE_FLOOR, SAMPLE_SLICE_MINUTES, THIN_REFRESH_AGES, THIN_REFRESH_SHARE
@@ -110,7 +111,7 @@ def day_volumes(pages: list[dict[str, Any]], first: dict[str, date], last: date)
     """Per brand, the mentions X counted for its days [first, last] (this run's counts pages)."""
     out: dict[str, int] = {}
     for p in pages:
-        if p["endpoint"] not in COUNT_ENDPOINTS:
+        if p["endpoint"] not in COUNT_ENDPOINTS or "lookback" in p["context"]:
             continue
         b = p["context"]["brand_id"]
         for day, n in count_rows(p["body"]):
@@ -184,6 +185,7 @@ def sample_mentions(run: Run, brand_id: str, query: str, own: list[str], posts: 
             for body in run.f.paginate("search_recent", run.client.search_recent_tweets, ctx,
                                        **params, start_time=s, end_time=e):
                 data_list(body)
+        look_back(run, brand_id, query, own)
 
     run.read(brand_id, "mentions", first, key, read)
     # The days up to the run's end are done: the next run starts there, by time (no since_id:

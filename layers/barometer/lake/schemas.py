@@ -83,6 +83,10 @@ MENTIONS = _s(
     ("observed_at", TS, "UTC time of this observation"),
     ("mentioned_ids", LIST_STR, "account ids of mentioned_handles (from the post's entities; null if unknown)"),
     ("sample_weight", F64, "1/p, p the post's inclusion probability in a budgeted sample; 1 when all were read"),
+    ("author_prev_day", pa.date32(), "sampled posts: the author's last earlier mention of the brand (this day if "
+                                     "earlier that day), null when none since author_lookback_from"),
+    ("author_lookback_from", pa.date32(), "sampled posts: first day the look-back for author_prev_day covered; "
+                                          "null when not looked back"),
 )
 
 MENTION_COUNTS = _s(

@@ -33,6 +33,16 @@ read / Σ 1/p):
     0.5-0.7  51   -0.08 / 0.09   -0.05 / 0.05   +0.83 / 0.89   -0.00 / 0.01   +0.00 / 0.01
     0.7-1.0  40   -0.01 / 0.02   -0.01 / 0.01   +0.37 / 0.43   +0.00 / 0.00   +0.00 / 0.00
 
+No estimator from the sample alone can know whether an author read today had already mentioned
+the brand earlier in the window: that is what the thin, heavy-tailed samples lack. X's counts
+can tell, for free (collect/lookback.py): with each sampled row's `author_prev_day`, the reach is
+estimated without bias by `reach_first_mentions` (Horvitz-Thompson on each author's first mention
+in the window). Measured on the same $0.50 replay: within 14 % of the true reach for every brand
+(Sanofi ≈ 3,851 against 3,638, where SGT was withheld and Chao-Lin gave 2,217), the leaderboard's
+max |leadership difference| 1.74 points (9.03 with the reach withheld). The estimators below
+remain for a brand whose look-backs could not all be made (X's counts window spent, no
+full-archive access, counts not free).
+
 `REACH` = smoothed Good-Toulmin (SGT): the lowest RMSE from q = 0.2 up, where it matters (about
 half Chao-Lin's between 0.2 and 0.4). Below q = 0.2 every estimator is off by a third or more:
 there the reach is not published (`REACH_MIN_Q`; the indicator is missing, as for data not
@@ -57,6 +67,8 @@ import math
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from barometer.config import SAMPLE_SLICE_MINUTES
 
 
 def gee(freq: np.ndarray, q: float) -> tuple[float, float]:
@@ -167,6 +179,69 @@ def reach_sgt(author: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
     coef = -((-t) ** i.astype(np.float64)) * tail
     unseen = float((coef * phi).sum())
     return d + max(unseen, 0.0), math.sqrt(float((coef * coef * phi).sum()))
+
+
+# `first_mentions` codes: a row with no earlier mention (prev), a row not looked back (start).
+NONE_BEFORE = np.iinfo(np.int64).min
+NOT_LOOKED = np.iinfo(np.int64).max
+
+
+def first_mentions(author: np.ndarray, weight: np.ndarray, prev: np.ndarray, start: np.ndarray,
+                   w0: int) -> np.ndarray | None:
+    """One brand's sampled rows that are their author's first mention in the window starting
+    on day w0 and whose author has no row read in full there; None when a sampled row was not
+    looked back that far (collect/lookback.py). Days as integers; `prev` NONE_BEFORE when the
+    author had no earlier mention, `start` NOT_LOOKED when the row was not looked back."""
+    sampled = weight > 1.0
+    if bool((start[sampled] > w0).any()):
+        return None
+    exact = np.isin(author, author[~sampled])
+    return sampled & ~exact & (prev < w0)
+
+
+DAY_MS = 86_400_000
+SLICE_MS = SAMPLE_SLICE_MINUTES * 60_000
+SLICES_A_DAY = DAY_MS // SLICE_MS
+
+
+def first_mentions_se(weight: np.ndarray, created_ms: np.ndarray | None = None) -> float:
+    """Standard error of Σ weight over counted rows, the larger of two design-based estimates:
+    by row, Σ (1 − p)/p² (each row in the sample on its own), and, given the rows' creation
+    times, by slice: the collector draws m of a day's M slices without replacement and reads
+    each whole, so first mentions come in clusters, Σ_days M² (1 − p)/m · s², s² the variance
+    of the first mentions per drawn slice (the empty ones included: m = M p). Measured on the
+    $0.50 replay, neither alone covered every brand's error (a burst of new authors in a slice
+    not drawn is seen by neither); the larger did better."""
+    by_row = float((weight * (weight - 1.0)).sum())
+    if created_ms is None or len(weight) == 0:
+        return math.sqrt(by_row)
+    by_slice = 0.0
+    day = created_ms // DAY_MS
+    for d in np.unique(day):
+        sel = day == d
+        p = 1.0 / float(weight[sel][0])
+        m = max(round(SLICES_A_DAY * p), 1)
+        f = np.unique((created_ms[sel] % DAY_MS) // SLICE_MS, return_counts=True)[1].astype(np.float64)
+        if m > len(f):
+            f = np.concatenate([f, np.zeros(m - len(f))])
+        if len(f) > 1:
+            by_slice += SLICES_A_DAY ** 2 * (1.0 - p) / len(f) * float(f.var(ddof=1))
+    return math.sqrt(max(by_row, by_slice))
+
+
+def reach_first_mentions(author: np.ndarray, weight: np.ndarray, prev: np.ndarray, start: np.ndarray,
+                         w0: int, created_ms: np.ndarray | None = None) -> tuple[float, float] | None:
+    """Horvitz-Thompson estimate of the window's distinct authors (and its standard error,
+    `first_mentions_se`): the authors with a row read in full, counted, plus 1/p for each
+    sampled first mention (`first_mentions`). Every other author has exactly one first mention
+    in the window, in the sample with its slice's probability p: the estimate is unbiased
+    whatever the authors' activity. None when not looked back (the sample-only `REACH` then)."""
+    rows = first_mentions(author, weight, prev, start, w0)
+    if rows is None:
+        return None
+    exact = float(len(np.unique(author[weight <= 1.0])))
+    return (exact + float(weight[rows].sum()),
+            first_mentions_se(weight[rows], None if created_ms is None else created_ms[rows]))
 
 
 REACH_ESTIMATORS = {"seen": reach_seen, "gee": reach_gee, "chao1": reach_chao1, "chao_lin": reach_chao_lin,

@@ -72,6 +72,10 @@ def _one_year_before(d: date) -> date:
         return d.replace(year=d.year - 1, day=28)
 
 
+# Columns of sampled mentions rows telling whether each is its author's first in a window.
+LOOKBACK_COLUMNS = ("author_prev_day", "author_lookback_from")
+
+
 @dataclass
 class WindowData:
     """The lake rows of one window, cleaned: what indicators and topic shares are made from."""
@@ -202,7 +206,8 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
 
     # -- mentions --------------------------------------------------------------------------
     men_cols = ["post_id", "brand_id", "author_id", "author_handle", "mentioned_handles", "mentioned_ids",
-                *(["topics"] if with_topics else []), "observed_at", "dt", "created_at", "sample_weight"]
+                *(["topics"] if with_topics else []), "observed_at", "dt", "created_at", "sample_weight",
+                *LOOKBACK_COLUMNS]
     mraw = lake.read("mentions", panel.id, w.start, w.end, men_cols, _created_in(w), _DICTIONARY)
     nm = mraw.num_rows
     rows_read["mentions"] = nm
@@ -250,7 +255,7 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
     keep &= ~own
     del own, first, rep, rep_ids, handle
     mraw = mraw.select(["post_id", "author_id", "author_handle", "mentioned_handles", "created_at",
-                        "sample_weight", *(["topics"] if with_topics else [])])
+                        "sample_weight", *LOOKBACK_COLUMNS, *(["topics"] if with_topics else [])])
     if not keep.all():
         mraw = mraw.filter(pa.array(keep))
     mentions = pa.table({
@@ -263,6 +268,8 @@ def load_window(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = No
         # Issue 13: 1/p of a budgeted sample (null, from rows written before it: 1).
         "created_at": mraw["created_at"],
         "sample_weight": pc.fill_null(mraw["sample_weight"], 1.0),
+        # The sampled rows' look-backs (collect/lookback.py): what the window's reach needs.
+        **{c: mraw[c] for c in LOOKBACK_COLUMNS},
         **({"topics": mraw["topics"]} if with_topics else {}),
     })
     acode, source = acode[keep], source[keep]

@@ -7,7 +7,10 @@ each row carries `sample_weight` = 1/p. When any mention row of the window has a
 - `mentions`: exact. Rows of days read in full, plus, for each sampled (brand, day), X's count
   of that day (`mention_counts`, the latest run's); a brand-day is sampled when it has
   sampled rows or its run lists the brand in `runs.sampled_brands` (a sample can draw none).
-- `mention_reach`: the estimator `REACH` (score/estimate.py) on the brand's rows, chosen by
+- `mention_reach`: when every sampled row of the brand in the window was looked back
+  (collect/lookback.py), the unbiased `reach_first_mentions` with its design-based standard
+  error (`first_mentions_se`), redrawn from it in each replicate; otherwise
+  the estimator `REACH` (score/estimate.py) on the brand's rows, chosen by
   the measurement recorded there (bench/reach_estimators.py); not published (missing) when the
   brand's window rate q is below `REACH_MIN_Q`, and its measured error `REACH_RMSE` at q added
   to the standard error and to each redraw.
@@ -32,8 +35,17 @@ from barometer.config import SAMPLE_SLICE_MINUTES
 from barometer.definitions import INDICATOR_IDS
 from barometer.lake.store import Lake
 from barometer.score import arrays as ar
-from barometer.score.estimate import REACH, REACH_MIN_Q, reach_model_error, row_weights, sampling_rate
-from barometer.score.indicators import Values, WindowData, _centrality
+from barometer.score.estimate import (
+    NONE_BEFORE,
+    NOT_LOOKED,
+    REACH,
+    REACH_MIN_Q,
+    reach_first_mentions,
+    reach_model_error,
+    row_weights,
+    sampling_rate,
+)
+from barometer.score.indicators import LOOKBACK_COLUMNS, Values, WindowData, _centrality
 
 REPLICATES = 20
 SLICE_MS = SAMPLE_SLICE_MINUTES * 60 * 1000  # the collector's slices (collect/plan.py)
@@ -60,6 +72,40 @@ def _reach(mb: np.ndarray, author: np.ndarray, w: np.ndarray, brands: np.ndarray
         _, codes = np.unique(author[sel], return_inverse=True)
         out[j] = REACH(codes, w[sel])[0]
     return out
+
+
+def _days(col: pa.ChunkedArray | pa.Array, null: int) -> np.ndarray:
+    """A date column as days since 1970-01-01, nulls as `null`."""
+    return np.asarray(pc.fill_null(pc.cast(col, pa.int32()).cast(pa.int64()), null).to_numpy(zero_copy_only=False),
+                      dtype=np.int64)
+
+
+@dataclass
+class FirstMentions:
+    """The brands whose reach is the look-back estimate (`estimate.reach_first_mentions`)."""
+
+    brands: np.ndarray  # brand indices
+    values: np.ndarray  # per brand of `brands`: the estimate
+    std_errors: np.ndarray  # and its standard error
+
+
+def first_mention_brands(data: WindowData, mb: np.ndarray, author: np.ndarray, w: np.ndarray,
+                         brands: np.ndarray) -> FirstMentions:
+    m = data.mentions
+    got, est = [], []
+    if all(c in m.column_names for c in LOOKBACK_COLUMNS):
+        prev = _days(m["author_prev_day"], int(NONE_BEFORE))
+        start = _days(m["author_lookback_from"], int(NOT_LOOKED))
+        ms = _ms(m["created_at"])
+        w0 = (data.window.start - date(1970, 1, 1)).days
+        for b in brands:
+            sel = mb == b
+            e = reach_first_mentions(author[sel], w[sel], prev[sel], start[sel], w0, ms[sel])
+            if e is not None:
+                got.append(b)
+                est.append(e)
+    v = np.array(est, dtype=np.float64).reshape(-1, 2)
+    return FirstMentions(np.array(got, dtype=np.int64), v[:, 0], v[:, 1])
 
 
 def _rates(mb: np.ndarray, w: np.ndarray, brands: np.ndarray) -> np.ndarray:
@@ -144,6 +190,10 @@ def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Est
         values[data.brand_ids[b]]["mentions"] = float(counts[b])
     reach, rates = _reach(mb, author, w, brands), _rates(mb, w, brands)
     model = np.array([np.nan if (e := reach_model_error(q)) is None else e for q in rates])
+    # Brands looked back: the unbiased estimate, no model error (estimate.reach_first_mentions).
+    fm = first_mention_brands(data, mb, author, w, brands)
+    at = np.searchsorted(brands, fm.brands)
+    reach[at], model[at] = fm.values, 0.0
     notes = []
     for j, b in enumerate(brands):
         if np.isnan(model[j]):  # too thin a sample: not published (estimate.REACH_MIN_Q)
@@ -162,8 +212,10 @@ def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Est
         keep = mult > 0
         rows = np.repeat(np.flatnonzero(keep), mult[keep].astype(np.int64))
         # the sample redrawn, and the estimator's own measured error (estimate.REACH_RMSE)
-        reps[r, brands, ir] = _reach(mb[rows], author[rows], w[rows], brands) * (
-            1.0 + model * rng.standard_normal(len(brands)))
+        redraw = _reach(mb[rows], author[rows], w[rows], brands) * (1.0 + model * rng.standard_normal(len(brands)))
+        # Look-back estimates: drawn from their own design-based error (estimate.first_mentions_se).
+        redraw[at] = fm.values + fm.std_errors * rng.standard_normal(len(at))
+        reps[r, brands, ir] = redraw
         central, _ = _centrality(data, w * mult)
         has = ~np.isnan(base[:, ic])
         reps[r, has, ic] = central[has]
@@ -172,7 +224,9 @@ def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Est
     for col, who in ((ir, brands), (ic, np.arange(n))):
         ok = who[~np.isnan(base[who, col])]
         se[ok, col] = reps[:, ok, col].std(axis=0, ddof=1)
-    # The published SE: the sample's spread and the estimator's measured error, together.
+    # The published SE: the sample's spread and the estimator's measured error, together;
+    # look-back estimates: their design-based SE.
     keep = ~np.isnan(model)
     se[brands[keep], ir] = np.hypot(se[brands[keep], ir], model[keep] * reach[keep])
+    se[fm.brands, ir] = fm.std_errors
     return Estimates(se, reps, notes)

@@ -1,7 +1,8 @@
 """The X search query language, as the simulator understands it.
 
 Supported: implicit AND, `OR`, parentheses, "quoted phrases", `@handle`, `#hashtag`, bare
-keywords, negation `-term`, `is:retweet`, `is:reply`, `is:quote`, `lang:xx`, `from:handle`.
+keywords, negation `-term`, `is:retweet`, `is:reply`, `is:quote`, `lang:xx`, `from:handle` or `from:<user id>` (X takes
+either).
 Matching is case- and accent-insensitive and token-based, as X's is: a keyword matches a
 whole word of the text (so `sanofi` matches "Sanofi" and "@sanofi", not "sanofiaventis").
 AND binds tighter than OR, as on X.
@@ -219,6 +220,10 @@ class SearchIndex:
         self._folded: list[str] | None = None
         self._terms: dict[tuple[str, str], frozenset[int]] = {}
         self._cache: dict[str, list[int]] = {}
+        # Evaluated sub-queries: a brand's query reused with `from:<author>` look-backs
+        # (collect/lookback.py) is evaluated once, not once per author.
+        self._nodes: dict[Node, frozenset[int]] = {}
+        self._authors: dict[str, frozenset[int]] | None = None
 
     def _texts(self) -> list[str]:
         if self._folded is None:
@@ -247,7 +252,27 @@ class SearchIndex:
             self._cache[query] = hit
         return hit
 
+    def _by_author(self, who: str) -> frozenset[int]:
+        """Positions of the posts of a user, given by id or by handle (folded)."""
+        if self._authors is None:
+            groups: dict[str, set[int]] = {}
+            for i, p in enumerate(self.posts):
+                groups.setdefault(p.author_id, set()).add(i)
+            self._authors = {a: frozenset(g) for a, g in groups.items()}
+            for a, h in self.usernames.items():
+                if a in self._authors:
+                    self._authors.setdefault(fold(h), self._authors[a])
+        return self._authors.get(who, frozenset())
+
     def _eval(self, n: Node) -> set[int]:
+        if isinstance(n, (And, Or, Not)):
+            hit = self._nodes.get(n)
+            if hit is None:
+                hit = self._nodes[n] = frozenset(self._eval_node(n))
+            return set(hit)
+        return self._eval_node(n)
+
+    def _eval_node(self, n: Node) -> set[int]:
         if isinstance(n, Term):
             # A bare keyword also matches the same word as a mention or a hashtag.
             w = n.word
@@ -264,20 +289,19 @@ class SearchIndex:
         if isinstance(n, Lang):
             return {i for i, p in enumerate(self.posts) if p.lang == n.code}
         if isinstance(n, From):
-            return {
-                i for i, p in enumerate(self.posts) if fold(self.usernames.get(p.author_id, "")) == n.handle
-            }
+            return set(self._by_author(n.handle))
         if isinstance(n, Not):
             return set(range(len(self.posts))) - self._eval(n.child)
         if isinstance(n, And):
             pos = [c for c in n.children if not isinstance(c, Not)]
             neg = [c for c in n.children if isinstance(c, Not)]
-            out = self._eval(pos[0]) if pos else set(range(len(self.posts)))
-            for c in pos[1:]:
-                out &= self._eval(c)
-            for c in neg:
-                assert isinstance(c, Not)
-                out -= self._eval(c.child)
+            sets = sorted((self._eval(c) for c in pos), key=len)  # smallest first
+            out = sets[0] if sets else set(range(len(self.posts)))
+            for other in sets[1:]:
+                out &= other
+            for neg_node in neg:
+                assert isinstance(neg_node, Not)
+                out -= self._eval(neg_node.child)
             return out
         if isinstance(n, Or):
             out = set()
