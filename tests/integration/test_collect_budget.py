@@ -157,3 +157,23 @@ def test_sampled_rows_carry_the_authors_last_earlier_mention(sim: Any, world: An
     reparse(budgeted(budget), D, lake)
     assert sorted((r["post_id"], r["author_prev_day"], r["author_lookback_from"])
                   for r in table(lake, "mentions")) == before
+
+
+def test_lookbacks_never_wait_for_the_counts_window(world: Any, lake: Lake, tmp_path: Any,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """With X's counts/all window nearly spent, the look-backs stop (said in the run's errors),
+    the mentions are all read, and the rows not looked back say so (null author_lookback_from)."""
+    from barometer.sim import server as sim_server
+    from barometer.sim.api import limits
+
+    monkeypatch.setitem(limits.RATE_LIMITS, "counts_all", 3)
+    with sim_server.SimServer(world, bearer_token=TOKEN, now=clock(D)) as srv:
+        full = run(srv, Lake(f"file://{tmp_path}/full"), PANEL, D)
+        n_full = len(table(Lake(f"file://{tmp_path}/full"), "mentions"))
+        s = run(srv, lake, budgeted(round(full.cost_usd - 0.6 * n_full * 0.005, 2)), D)
+        assert srv.stats["requests"]["counts_all"] == 3, srv.stats["requests"]
+    assert s.status == "ok", s.errors
+    assert any("look-backs stopped" in e for e in s.errors), s.errors
+    sampled = [r for r in table(lake, "mentions") if r["sample_weight"] > 1]
+    assert sampled and any(r["author_lookback_from"] is None for r in sampled)
+    assert {r["brand_id"] for r in sampled} == set(run_row(lake, D)["sampled_brands"])

@@ -180,3 +180,62 @@ def test_too_thin_a_sample_withholds_the_reach(demo_lake: Path, tmp_path: Path) 
     reach = t.filter(pc.equal(t["indicator"], "mention_reach"))
     assert sorted(b for b, m in zip(reach["brand_id"].to_pylist(), reach["missing"].to_pylist(),
                                     strict=True) if m) == gone
+
+
+def _looked_back(thin: Lake, full: Lake, w0: date) -> None:
+    """Fill the sampled rows' look-back columns as the collector would (collect/lookback.py),
+    from the full lake: the author's latest earlier mention of the brand back to `w0`."""
+    times: dict[tuple[str, str], list[datetime]] = {}
+    for x in full.read("mentions", "pharma-fr", w0, END, columns=["brand_id", "author_id", "created_at"]).to_pylist():
+        if x["created_at"].date() >= w0:
+            times.setdefault((x["brand_id"], x["author_id"]), []).append(x["created_at"])
+    t = thin.read("mentions", "pharma-fr", END, END)
+    prev, start = [], []
+    for r in t.to_pylist():
+        if r["sample_weight"] > 1:
+            before = [at for at in times.get((r["brand_id"], r["author_id"]), ()) if at < r["created_at"]]
+            prev.append(max(before).date() if before else None)
+            start.append(w0)
+        else:
+            prev.append(None)
+            start.append(None)
+    t = t.set_column(t.schema.get_field_index("author_prev_day"), "author_prev_day", pa.array(prev, pa.date32()))
+    t = t.set_column(t.schema.get_field_index("author_lookback_from"), "author_lookback_from",
+                     pa.array(start, pa.date32()))
+    thin.write_partition("mentions", "pharma-fr", END, t.drop_columns(["panel", "dt"]))
+
+
+def test_looked_back_reach_is_the_first_mentions_estimate(demo_lake: Path, tmp_path: Path) -> None:
+    """At q = 1/8 with look-backs the reach is published: the authors of the window's days read in
+    full, plus 8 for each sampled row that is its author's first mention in the window."""
+    from barometer.config import resolve_panel
+
+    panel = resolve_panel("pharma-fr")
+    w0 = END - timedelta(days=panel.scoring.window_days - 1)
+    thin = _thinned(demo_lake, tmp_path / "thin8", 8)
+    _looked_back(thin, Lake(str(demo_lake)), w0)
+    run = compute(panel, END, thin)
+    assert not run.details.get("withheld")
+    est = indicators_table(run)
+    full = Lake(str(demo_lake)).read("mentions", panel.id, w0, END,
+                                     columns=["brand_id", "author_id", "created_at", "post_id"]).to_pylist()
+    kept = {r["post_id"] for r in thin.read("mentions", panel.id, END, END).to_pylist() if r["sample_weight"] > 1}
+    checked = 0
+    for b in sorted({r["brand_id"] for r in full}):
+        rows = sorted((r for r in full if r["brand_id"] == b), key=lambda r: (r["created_at"], int(r["post_id"])))
+        before = {r["author_id"] for r in rows if r["created_at"].date() < END}
+        seen: set[str] = set()
+        firsts = 0
+        for r in rows:
+            if r["created_at"].date() != END:
+                continue
+            if r["post_id"] in kept and r["author_id"] not in before and r["author_id"] not in seen:
+                firsts += 1
+            seen.add(r["author_id"])
+        if not any(r["post_id"] in kept for r in rows):
+            continue
+        assert _value(est, b, "mention_reach") == len(before) + 8 * firsts, b
+        se = _value(est, b, "mention_reach", "std_error")
+        assert se is not None and se >= math.sqrt(firsts * 8 * 7) - 1e-9  # at least the by-row SE
+        checked += 1
+    assert checked >= 5

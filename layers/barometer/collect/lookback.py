@@ -99,6 +99,13 @@ def spent_window(run: Run) -> bool:
     return False
 
 
+def _stopped(run: Run, brand_id: str) -> None:
+    # Never wait for the counts window (mentions come first): the brand keeps its sample-only
+    # estimate for the windows holding this day, and the run says so.
+    run.errors.append(f"{brand_id}: mention look-backs stopped: X's counts/all window is spent; the reach "
+                      "of windows holding this day is estimated from the sample alone")
+
+
 def look_back(run: Run, brand_id: str, query: str, own: list[str]) -> None:
     """Look back from the brand's sampled posts of this run; record the result when complete."""
     if run.panel.collection.counts_request_usd > 0:
@@ -110,7 +117,7 @@ def look_back(run: Run, brand_id: str, query: str, own: list[str]) -> None:
         if pid in done:
             continue
         if spent_window(run):
-            return  # never wait for the counts window: the brand keeps its sample-only estimate
+            return _stopped(run, brand_id)
         start = lookback_from(at.date(), window)
         ctx = {"brand_id": brand_id, ENDPOINT: pid}
         bodies = []
@@ -123,7 +130,7 @@ def look_back(run: Run, brand_id: str, query: str, own: list[str]) -> None:
                 if last_day([body]) is not None:
                     break  # pages come newest first: the first mention found is the latest
                 if spent_window(run) and (body.get("meta") or {}).get("next_token"):
-                    return
+                    return _stopped(run, brand_id)
         except StreamFailed as e:
             # No full-archive access (403), a fault X kept giving: no look-back this run, the
             # mentions already read stand.
