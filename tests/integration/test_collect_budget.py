@@ -6,7 +6,7 @@ is never exceeded; when the mentions do not fit, each brand's sample carries 1/p
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import pytest
@@ -119,22 +119,26 @@ def _mentions_brand(post: Any, handle: str, word: str) -> bool:
     return post.kind != "repost" and bool({f"@{handle.lower()}", word, f"@{word}", f"#{word}"} & tokens)
 
 
-def test_sampled_rows_carry_the_authors_last_earlier_mention(sim: Any, world: Any, lake: Lake,
-                                                               tmp_path: Any) -> None:
+@pytest.mark.parametrize(("dt", "window_days"), [(D, 30), (date(2018, 2, 10), 182)])
+def test_sampled_rows_carry_the_authors_last_earlier_mention(sim: Any, world: Any, lake: Lake, tmp_path: Any,
+                                                               dt: date, window_days: int) -> None:
     """Every sampled row's `author_prev_day` is the world's truth: the author's latest mention of
-    the brand before the row, back to `author_lookback_from` (window − 1 days before its day)."""
+    the brand before the row, back to `author_lookback_from` (window − 1 days before its day).
+    182 days: more than one counts page back, where authors are asked in OR-groups first."""
     from barometer.collect.reparse import reparse
 
-    full = run(sim, Lake(f"file://{tmp_path}/full"), PANEL, D)
+    full = run(sim, Lake(f"file://{tmp_path}/full"), PANEL, dt)
     budget = round(full.cost_usd - 0.6 * len(table(Lake(f"file://{tmp_path}/full"), "mentions")) * 0.005, 2)
-    s = run(sim, lake, budgeted(budget), D)
+    panel = budgeted(budget)
+    panel = panel.model_copy(update={"scoring": panel.scoring.model_copy(update={"window_days": window_days})})
+    s = run(sim, lake, panel, dt)
     assert s.status == "ok", s.errors
     men = table(lake, "mentions")
     sampled = [r for r in men if r["sample_weight"] > 1]
     assert len(sampled) > 10
     assert all(r["author_lookback_from"] is None and r["author_prev_day"] is None
                for r in men if r["sample_weight"] == 1)
-    now_ms = int(clock(D).replace(tzinfo=UTC).timestamp() * 1000)
+    now_ms = int(clock(dt).replace(tzinfo=UTC).timestamp() * 1000)
     handles = {b.id: (b.accounts[0].handle, b.id) for b in PANEL.brands}
     by_author: dict[str, list[Any]] = {}
     for p in world.posts:
@@ -142,7 +146,7 @@ def test_sampled_rows_carry_the_authors_last_earlier_mention(sim: Any, world: An
     prevs = []
     for r in sampled:
         at = r["created_at"].replace(tzinfo=None)
-        start = at.date() - timedelta(days=PANEL.scoring.window_days - 1)
+        start = at.date() - timedelta(days=window_days - 1)
         assert r["author_lookback_from"] == start
         prior = [p.created_at.date() for p in by_author[r["author_id"]]
                  if _mentions_brand(p, *handles[r["brand_id"]]) and p.created_at.replace(tzinfo=None) < at
@@ -151,10 +155,15 @@ def test_sampled_rows_carry_the_authors_last_earlier_mention(sim: Any, world: An
         assert r["author_prev_day"] == want, (r["post_id"], r["author_id"], r["author_prev_day"], want)
         prevs.append(want)
     assert None in prevs and any(prevs)  # both kinds were checked
+    if window_days > 31:  # a look-back of several counts pages (31 days each), newest first
+        assert any(p is None or (r["created_at"].date() - p).days > 31
+                   for r, p in zip(sampled, prevs, strict=True))
+        pages = [lake.get_json_gz(k) for k in lake.list_keys(f"raw/panel={PANEL.id}/dt={dt}") if "counts_all" in k]
+        assert any(p["params"].get("next_token") or p["params"].get("pagination_token") for p in pages)
     # The authors' counts are not the brands' volumes; reparse rebuilds the very same rows.
-    assert table(lake, "mention_counts") == table(Lake(f"file://{tmp_path}/full"), "mention_counts")
+    assert table(lake, "mention_counts", dt) == table(Lake(f"file://{tmp_path}/full"), "mention_counts", dt)
     before = sorted((r["post_id"], r["author_prev_day"], r["author_lookback_from"]) for r in men)
-    reparse(budgeted(budget), D, lake)
+    reparse(panel, dt, lake)
     assert sorted((r["post_id"], r["author_prev_day"], r["author_lookback_from"])
                   for r in table(lake, "mentions")) == before
 

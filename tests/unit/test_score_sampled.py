@@ -239,3 +239,34 @@ def test_looked_back_reach_is_the_first_mentions_estimate(demo_lake: Path, tmp_p
         assert se is not None and se >= math.sqrt(firsts * 8 * 7) - 1e-9  # at least the by-row SE
         checked += 1
     assert checked >= 5
+
+
+def test_one_brand_not_looked_back_sends_every_brand_to_the_sample_only_estimate(demo_lake: Path,
+                                                                                  tmp_path: Path) -> None:
+    """A mix would set unbiased reaches against low ones: one brand's look-backs missing, every
+    brand's reach is the sample-only estimate (withheld at q = 1/8), and the run says why."""
+    from barometer.config import resolve_panel
+
+    panel = resolve_panel("pharma-fr")
+    w0 = END - timedelta(days=panel.scoring.window_days - 1)
+    thin = _thinned(demo_lake, tmp_path / "thin8", 8)
+    _looked_back(thin, Lake(str(demo_lake)), w0)
+    t = thin.read("mentions", panel.id, END, END)
+    one = pc.equal(t["brand_id"], "sanofi")
+    i = t.schema.get_field_index("author_lookback_from")
+    t = t.set_column(i, "author_lookback_from",
+                     pc.if_else(one, pa.scalar(None, pa.date32()), t["author_lookback_from"]))
+    thin.write_partition("mentions", panel.id, END, t.drop_columns(["panel", "dt"]))
+    run = compute(panel, END, thin)
+    n = len(run.details["withheld"])  # type: ignore[arg-type]
+    assert n >= 5  # every sampled brand: withheld at q = 1/8
+    assert run.details["reach_estimate"] == ("sample only for every sampled brand: look-backs incomplete for "
+                                             f"1 of {n} (sanofi)")
+    looked = compute(panel, END, _looked_back_copy(demo_lake, tmp_path / "all8", w0))
+    assert looked.details["reach_estimate"] == "look-back (unbiased) for every sampled brand"
+
+
+def _looked_back_copy(demo_lake: Path, root: Path, w0: date) -> Lake:
+    thin = _thinned(demo_lake, root, 8)
+    _looked_back(thin, Lake(str(demo_lake)), w0)
+    return thin

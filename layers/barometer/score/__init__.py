@@ -117,6 +117,7 @@ def compute(panel: Panel, dt: date, lake: Lake, scoring: Scoring | None = None) 
     if est is not None:
         run.std_errors = np.where(np.isnan(result.values), np.nan, est.std_errors)
         run.replicates = est.replicates
+        run.details["reach_estimate"] = est.reach_method
         if est.notes:
             run.details["withheld"] = est.notes
     return run

@@ -7,9 +7,10 @@ each row carries `sample_weight` = 1/p. When any mention row of the window has a
 - `mentions`: exact. Rows of days read in full, plus, for each sampled (brand, day), X's count
   of that day (`mention_counts`, the latest run's); a brand-day is sampled when it has
   sampled rows or its run lists the brand in `runs.sampled_brands` (a sample can draw none).
-- `mention_reach`: when every sampled row of the brand in the window was looked back
+- `mention_reach`: when every sampled row of every sampled brand in the window was looked back
   (collect/lookback.py), the unbiased `reach_first_mentions` with its design-based standard
-  error (`first_mentions_se`), redrawn from it in each replicate; otherwise
+  error (`first_mentions_se`), redrawn from it in each replicate; otherwise, for every brand
+  alike (`Estimates.reach_method` says which, in the run's details),
   the estimator `REACH` (score/estimate.py) on the brand's rows, chosen by
   the measurement recorded there (bench/reach_estimators.py); not published (missing) when the
   brand's window rate q is below `REACH_MIN_Q`, and its measured error `REACH_RMSE` at q added
@@ -58,6 +59,7 @@ class Estimates:
     std_errors: np.ndarray  # n × k, NaN where exact
     replicates: np.ndarray  # B × n × k raw values of each redraw (exact values repeated)
     notes: list[str] = field(default_factory=list)  # values withheld, one line each
+    reach_method: str = ""  # how the sampled brands' reach was estimated, for the run's details
 
 
 def _ms(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -192,6 +194,14 @@ def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Est
     model = np.array([np.nan if (e := reach_model_error(q)) is None else e for q in rates])
     # Brands looked back: the unbiased estimate, no model error (estimate.reach_first_mentions).
     fm = first_mention_brands(data, mb, author, w, brands)
+    method = "look-back (unbiased) for every sampled brand"
+    if len(fm.brands) < len(brands):
+        # One estimator for the whole leaderboard: the sample-only one errs low, the look-back one
+        # does not, and a mix would move the brands looked back up against the others.
+        short = sorted(data.brand_ids[b] for b in set(brands.tolist()) - set(fm.brands.tolist()))
+        method = (f"sample only for every sampled brand: look-backs incomplete for {len(short)} of {len(brands)} "
+                  f"({', '.join(short[:5])}{', …' if len(short) > 5 else ''})")
+        fm = FirstMentions(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
     at = np.searchsorted(brands, fm.brands)
     reach[at], model[at] = fm.values, 0.0
     notes = []
@@ -229,4 +239,4 @@ def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Est
     keep = ~np.isnan(model)
     se[brands[keep], ir] = np.hypot(se[brands[keep], ir], model[keep] * reach[keep])
     se[fm.brands, ir] = fm.std_errors
-    return Estimates(se, reps, notes)
+    return Estimates(se, reps, notes, method)
