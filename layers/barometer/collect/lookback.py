@@ -4,12 +4,11 @@ A sampled brand-day tells which authors mentioned the brand in the slices read, 
 author read today had already mentioned it earlier in the window. That is what the window's
 reach (distinct authors) needs, and no estimator recovers it from a thin sample of heavy-tailed
 activity (score/estimate.py: every one errs by a third or more below q = 0.2). X's counts do,
-for free: `GET /2/tweets/counts/recent` (the last seven days), then `/counts/all` for older
-days when those had none, on `(<brand query>) from:<author id>`, give the author's mentions of
-the brand per day; two of X's 15-minute windows share the load. For the earliest sampled post
-of each (author, day), the counts from `window_days − 1` days before its day up to the post
-itself (exclusive) give `author_prev_day`: the author's last earlier mention of the brand (that
-same day when they had one earlier that day), null when none in that look-back. The author's other sampled posts of
+for free: `GET /2/tweets/counts/all` on `(<brand query>) from:<author id>` gives the author's
+mentions of the brand per day. For the earliest sampled post of each (author, day), the counts
+from `window_days − 1` days before its day up to the post itself (exclusive) give
+`author_prev_day`: the author's last earlier mention of the brand (that same day when they had
+one earlier that day), null when none in that look-back. The author's other sampled posts of
 the day are preceded by that one: their `author_prev_day` is their own day.
 
 Then the post is its author's first mention in a window W (starting at W₀) exactly when
@@ -91,69 +90,54 @@ def cached(run: Run) -> dict[str, list[str | None]]:
     return posts
 
 
-def spent_window(run: Run, endpoint: str) -> bool:
-    """Whether X's last answer of `endpoint` said its 15-minute window has no request left to
-    spare: counts/recent keeps one a brand, for the plan of an invocation resuming the day."""
-    keep = len(run.brands) if endpoint == "counts_recent" else 0
+def spent_window(run: Run) -> bool:
+    """Whether X's last counts/all answer said its 15-minute window has no request left."""
     for p in reversed(run.f.pages):
-        if p["endpoint"] == endpoint:
+        if p["endpoint"] == "counts_all":
             left = (p.get("rate") or {}).get("x-rate-limit-remaining")
-            return left is not None and int(left) <= keep
+            return left is not None and int(left) <= 0
     return False
 
 
-class _Halt(Exception):
-    """This run's look-backs stop: X's counts window is spent, or X refused them."""
-
-
-def _latest(run: Run, endpoint: str, ctx: dict[str, Any], query: str, start: datetime,
-            end: datetime) -> date | None:
-    """The latest day with a post matching `query` in [start, end): pages newest first, stopping
-    at the first with one. Never waits for X's window (mentions come first)."""
-    if start >= end:
-        return None
-    if spent_window(run, endpoint):
-        raise _Halt(f"X's {endpoint.replace('_', '/')} window is spent")
-    params = {"query": query, "granularity": "day", "start_time": start, "end_time": end}
-    # counts/recent answers its seven days in one page; counts/all pages backwards, 31 days a page.
-    try:
-        pages = (run.f.paginate(endpoint, run.client.get_all_tweets_count, ctx, **params) if endpoint == "counts_all"
-                 else iter([run.f.get(endpoint, run.client.get_recent_tweets_count, ctx, **params)]))
-        for body in pages:
-            found = last_day([body])
-            if found is not None:
-                return found
-            if (body.get("meta") or {}).get("next_token") and spent_window(run, endpoint):
-                raise _Halt(f"X's {endpoint.replace('_', '/')} window is spent")
-    except StreamFailed as e:  # no full-archive access (403), a fault X kept giving
-        raise _Halt(str(e)) from None
-    return None
+def _stopped(run: Run, brand_id: str) -> None:
+    # Never wait for the counts window (mentions come first): the brand keeps its sample-only
+    # estimate for the windows holding this day, and the run says so.
+    run.errors.append(f"{brand_id}: mention look-backs stopped: X's counts/all window is spent; the reach "
+                      "of windows holding this day is estimated from the sample alone")
 
 
 def look_back(run: Run, brand_id: str, query: str, own: list[str]) -> None:
-    """Look back from the brand's sampled posts of this run; record the result when complete.
-
-    The days recent search still reaches are asked of `counts/recent` first, the older ones of
-    `counts/all` only when those had none: two of X's 15-minute windows share the load."""
+    """Look back from the brand's sampled posts of this run; record the result when complete."""
     if run.panel.collection.counts_request_usd > 0:
         return  # look-backs are free only while counts are (see module doc)
     window = run.panel.scoring.window_days
     look, later = firsts(sampled_posts(run.f.pages, brand_id, set(own)))
     done = cached(run)
-    try:
-        for pid, (author, at) in look.items():
-            if pid in done:
-                continue
-            start = midnight(lookback_from(at.date(), window))
-            ctx, q = {"brand_id": brand_id, ENDPOINT: pid}, f"({query}) from:{author}"
-            split = min(max(start, run.recent_floor), at)
-            prev = _latest(run, "counts_recent", ctx, q, split, at) or _latest(run, "counts_all", ctx, q, start, split)
-            done[pid] = [prev.isoformat() if prev else None, start.date().isoformat()]
-    except _Halt as e:
-        # The brand keeps its sample-only estimate for the windows holding this day; the run says so.
-        run.errors.append(f"{brand_id}: mention look-backs stopped ({e}); the reach of windows holding this "
-                          "day is estimated from the sample alone")
-        return
+    for pid, (author, at) in look.items():
+        if pid in done:
+            continue
+        if spent_window(run):
+            return _stopped(run, brand_id)
+        start = lookback_from(at.date(), window)
+        ctx = {"brand_id": brand_id, ENDPOINT: pid}
+        bodies = []
+        pages = run.f.paginate("counts_all", run.client.get_all_tweets_count, ctx,
+                               query=f"({query}) from:{author}", granularity="day",
+                               start_time=midnight(start), end_time=at)
+        try:
+            for body in pages:
+                bodies.append(body)
+                if last_day([body]) is not None:
+                    break  # pages come newest first: the first mention found is the latest
+                if spent_window(run) and (body.get("meta") or {}).get("next_token"):
+                    return _stopped(run, brand_id)
+        except StreamFailed as e:
+            # No full-archive access (403), a fault X kept giving: no look-back this run, the
+            # mentions already read stand.
+            run.errors.append(f"{brand_id}: mention look-backs not made: {e}")
+            return
+        prev = last_day(bodies)
+        done[pid] = [prev.isoformat() if prev else None, start.isoformat()]
     result = {pid: done[pid] for pid in look}
     for pid, earlier in later.items():
         result[pid] = [look[earlier][1].date().isoformat(), done[earlier][1]]
