@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from barometer.collect.lookback import look_back
 from barometer.collect.options import TWEET_FIELDS, midnight
-from barometer.collect.parse import COUNT_ENDPOINTS, count_rows, data_list
+from barometer.collect.parse import COUNT_ENDPOINTS, LOOKBACK, count_rows, data_list
 from barometer.config import POST_USD, SAMPLE_FLOOR, SAMPLE_SLICE_MINUTES, THIN_REFRESH_AGES, THIN_REFRESH_SHARE
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def day_volumes(pages: list[dict[str, Any]], first: dict[str, date], last: date)
     """Per brand, the mentions X counted for its days [first, last] (this run's counts pages)."""
     out: dict[str, int] = {}
     for p in pages:
-        if p["endpoint"] not in COUNT_ENDPOINTS or "lookback" in p["context"]:
+        if p["endpoint"] not in COUNT_ENDPOINTS or LOOKBACK in p["context"]:
             continue
         b = p["context"]["brand_id"]
         for day, n in count_rows(p["body"]):

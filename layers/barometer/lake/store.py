@@ -36,7 +36,8 @@ _EPOCH = date(1970, 1, 1)
 _PARTITION_FIELD = re.compile(r"\b(dt|panel)\b")
 # Columns a table gained after it had writers: a writer that omits them writes nulls (as old
 # partitions read), instead of failing.
-_LATER: dict[str, tuple[str, ...]] = {"scores": ("days_collected", "provisional")}
+_LATER: dict[str, tuple[str, ...]] = {"scores": ("days_collected", "provisional"),
+                                       "mentions": ("author_prev_day", "author_lookback_from")}
 
 
 @dataclass(frozen=True)

@@ -416,8 +416,6 @@ def _mentions(pools: _Pools, spec: SynthSpec, d: date) -> tuple[pa.Table, np.nda
         "observed_at": _const_ts(d, m),
         "mentioned_ids": _list_column(handles, pools.mentionable_ids),
         "sample_weight": np.ones(m),  # everything read
-        "author_prev_day": pa.nulls(m, pa.date32()),  # nothing sampled: no look-back
-        "author_lookback_from": pa.nulls(m, pa.date32()),
     })
     return table, counts
 

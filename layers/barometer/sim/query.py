@@ -1,8 +1,8 @@
 """The X search query language, as the simulator understands it.
 
 Supported: implicit AND, `OR`, parentheses, "quoted phrases", `@handle`, `#hashtag`, bare
-keywords, negation `-term`, `is:retweet`, `is:reply`, `is:quote`, `lang:xx`, `from:handle` or `from:<user id>` (X takes
-either).
+keywords, negation `-term`, `is:retweet`, `is:reply`, `is:quote`, `lang:xx`, `from:handle` or
+`from:<user id>` (X takes either).
 Matching is case- and accent-insensitive and token-based, as X's is: a keyword matches a
 whole word of the text (so `sanofi` matches "Sanofi" and "@sanofi", not "sanofiaventis").
 AND binds tighter than OR, as on X.
