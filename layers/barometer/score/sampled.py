@@ -84,30 +84,37 @@ def _days(col: pa.ChunkedArray | pa.Array, null: int) -> np.ndarray:
 
 @dataclass
 class FirstMentions:
-    """The brands whose reach is the look-back estimate (`estimate.reach_first_mentions`)."""
+    """Every sampled brand's look-back estimate (`estimate.reach_first_mentions`)."""
 
-    brands: np.ndarray  # brand indices
-    values: np.ndarray  # per brand of `brands`: the estimate
+    values: np.ndarray  # per sampled brand: the estimate
     std_errors: np.ndarray  # and its standard error
 
 
-def first_mention_brands(data: WindowData, mb: np.ndarray, author: np.ndarray, w: np.ndarray,
-                         brands: np.ndarray) -> FirstMentions:
+def looked_back(data: WindowData, mb: np.ndarray, author: np.ndarray, w: np.ndarray,
+                brands: np.ndarray) -> tuple[FirstMentions | None, list[str]]:
+    """The look-back estimates of the sampled `brands`; or None, with the brands some of whose
+    sampled rows were not looked back: one estimator serves the whole leaderboard (the
+    sample-only one errs low, the look-back one does not, and a mix would move the brands
+    looked back up against the others)."""
     m = data.mentions
-    got, est = [], []
-    if all(c in m.column_names for c in LOOKBACK_COLUMNS):
-        prev = _days(m["author_prev_day"], int(NONE_BEFORE))
-        start = _days(m["author_lookback_from"], int(NOT_LOOKED))
-        ms = _ms(m["created_at"])
-        w0 = (data.window.start - date(1970, 1, 1)).days
-        for b in brands:
-            sel = mb == b
-            e = reach_first_mentions(author[sel], w[sel], prev[sel], start[sel], w0, ms[sel])
-            if e is not None:
-                got.append(b)
-                est.append(e)
+    if not all(c in m.column_names for c in LOOKBACK_COLUMNS):
+        return None, [data.brand_ids[b] for b in brands]
+    prev = _days(m["author_prev_day"], int(NONE_BEFORE))
+    start = _days(m["author_lookback_from"], int(NOT_LOOKED))
+    ms = _ms(m["created_at"])
+    w0 = (data.window.start - date(1970, 1, 1)).days
+    est, short = [], []
+    for b in brands:
+        sel = mb == b
+        e = reach_first_mentions(author[sel], w[sel], prev[sel], start[sel], w0, ms[sel])
+        if e is None:
+            short.append(data.brand_ids[b])
+        else:
+            est.append(e)
+    if short:
+        return None, short
     v = np.array(est, dtype=np.float64).reshape(-1, 2)
-    return FirstMentions(np.array(got, dtype=np.int64), v[:, 0], v[:, 1])
+    return FirstMentions(v[:, 0], v[:, 1]), []
 
 
 def _rates(mb: np.ndarray, w: np.ndarray, brands: np.ndarray) -> np.ndarray:
@@ -190,20 +197,16 @@ def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Est
     counts, counted = exact_mentions(data, lake, mb, ms // DAY_MS, w)
     for b in np.flatnonzero(counted):
         values[data.brand_ids[b]]["mentions"] = float(counts[b])
-    reach, rates = _reach(mb, author, w, brands), _rates(mb, w, brands)
-    model = np.array([np.nan if (e := reach_model_error(q)) is None else e for q in rates])
-    # Brands looked back: the unbiased estimate, no model error (estimate.reach_first_mentions).
-    fm = first_mention_brands(data, mb, author, w, brands)
-    method = "look-back (unbiased) for every sampled brand"
-    if len(fm.brands) < len(brands):
-        # One estimator for the whole leaderboard: the sample-only one errs low, the look-back one
-        # does not, and a mix would move the brands looked back up against the others.
-        short = sorted(data.brand_ids[b] for b in set(brands.tolist()) - set(fm.brands.tolist()))
+    rates = _rates(mb, w, brands)
+    fm, short = looked_back(data, mb, author, w, brands)
+    if fm is None:
+        reach = _reach(mb, author, w, brands)
+        model = np.array([np.nan if (e := reach_model_error(q)) is None else e for q in rates])
         method = (f"sample only for every sampled brand: look-backs incomplete for {len(short)} of {len(brands)} "
-                  f"({', '.join(short[:5])}{', …' if len(short) > 5 else ''})")
-        fm = FirstMentions(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
-    at = np.searchsorted(brands, fm.brands)
-    reach[at], model[at] = fm.values, 0.0
+                  f"({', '.join(sorted(short)[:5])}{', …' if len(short) > 5 else ''})")
+    else:  # unbiased, no model error (estimate.reach_first_mentions)
+        reach, model = fm.values, np.zeros(len(brands))
+        method = "look-back (unbiased) for every sampled brand"
     notes = []
     for j, b in enumerate(brands):
         if np.isnan(model[j]):  # too thin a sample: not published (estimate.REACH_MIN_Q)
@@ -221,11 +224,11 @@ def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Est
         mult = _multipliers(mb, ms, w, rng)
         keep = mult > 0
         rows = np.repeat(np.flatnonzero(keep), mult[keep].astype(np.int64))
-        # the sample redrawn, and the estimator's own measured error (estimate.REACH_RMSE)
-        redraw = _reach(mb[rows], author[rows], w[rows], brands) * (1.0 + model * rng.standard_normal(len(brands)))
-        # Look-back estimates: drawn from their own design-based error (estimate.first_mentions_se).
-        redraw[at] = fm.values + fm.std_errors * rng.standard_normal(len(at))
-        reps[r, brands, ir] = redraw
+        z = rng.standard_normal(len(brands))
+        if fm is None:  # the sample redrawn, and the estimator's own measured error (estimate.REACH_RMSE)
+            reps[r, brands, ir] = _reach(mb[rows], author[rows], w[rows], brands) * (1.0 + model * z)
+        else:  # drawn from their design-based error (estimate.first_mentions_se)
+            reps[r, brands, ir] = fm.values + fm.std_errors * z
         central, _ = _centrality(data, w * mult)
         has = ~np.isnan(base[:, ic])
         reps[r, has, ic] = central[has]
@@ -236,7 +239,9 @@ def estimate(data: WindowData, values: Values, lake: Lake, seed: int = 0) -> Est
         se[ok, col] = reps[:, ok, col].std(axis=0, ddof=1)
     # The published SE: the sample's spread and the estimator's measured error, together;
     # look-back estimates: their design-based SE.
-    keep = ~np.isnan(model)
-    se[brands[keep], ir] = np.hypot(se[brands[keep], ir], model[keep] * reach[keep])
-    se[fm.brands, ir] = fm.std_errors
+    if fm is None:
+        keep = ~np.isnan(model)
+        se[brands[keep], ir] = np.hypot(se[brands[keep], ir], model[keep] * reach[keep])
+    else:
+        se[brands, ir] = fm.std_errors
     return Estimates(se, reps, notes, method)
